@@ -3,20 +3,33 @@
 //! Used by schema validation for unknown fields, enum values, pattern and symptom
 //! slugs. Pure; no dependencies.
 
-/// Levenshtein distance between `a` and `b`, counted in characters.
+/// Edit distance between `a` and `b` in characters, counting an insertion, a
+/// deletion, a substitution or a swap of two neighbours as one edit (optimal string
+/// alignment), so `titel` is one edit from `title`.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let w = b.len() + 1;
+    // Three rows: i-2, i-1, i.
+    let mut rows = vec![0usize; 3 * w];
+    for (j, cell) in rows[..w].iter_mut().enumerate() {
+        *cell = j;
     }
-    prev[b.len()]
+    for i in 1..=a.len() {
+        let (cur, prev, prev2) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        rows[cur * w] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[prev * w + j - 1] + cost)
+                .min(rows[prev * w + j] + 1)
+                .min(rows[cur * w + j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[prev2 * w + j - 2] + 1);
+            }
+            rows[cur * w + j] = d;
+        }
+    }
+    rows[(a.len() % 3) * w + b.len()]
 }
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo:
@@ -65,7 +78,9 @@ mod tests {
 
     #[test]
     fn distances() {
-        assert_eq!(edit_distance("titel", "title"), 2);
+        assert_eq!(edit_distance("titel", "title"), 1);
+        assert_eq!(edit_distance("abc", ""), 3);
+        assert_eq!(edit_distance("ca", "abc"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }

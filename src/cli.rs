@@ -1,0 +1,180 @@
+//! The command line (the only module that uses clap): parses arguments, runs a
+//! command, prints diagnostics and maps outcomes to exit codes.
+//!
+//! Exit codes: 0 ok; 1 content problems (diagnostics were printed); 2 usage or
+//! environment errors (bad arguments, unreadable root, refused output directory).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diagnostics::{self, Diagnostic};
+use crate::new::{self, NewIncident};
+use crate::pipeline::{self, Options, Outcome};
+
+/// blameless: a static site generator for postmortem knowledge bases.
+#[derive(Debug, Parser)]
+#[command(name = "blameless", version, about, long_about = None)]
+pub struct Cli {
+    /// The site root: the directory holding site.yaml and content/.
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    pub root: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the content and build the static site.
+    Build {
+        /// Output directory (default: public/ under the root). Replaced atomically,
+        /// and only when the whole build succeeded.
+        #[arg(long, short, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Use this base URL instead of site.yaml's (e.g. http://127.0.0.1:8000/ to
+        /// preview locally).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
+    /// Validate everything (templates included) and write nothing.
+    Check {
+        /// Treat warnings as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Create a new incident file to fill in.
+    New {
+        /// Title of the story.
+        title: String,
+        /// Organization the story is about ("anonymous" is fine).
+        #[arg(long)]
+        org: String,
+        /// Incident date: YYYY, YYYY-MM or YYYY-MM-DD (default: this month).
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `path:line:col: error: message`.
+    Human,
+    /// GitHub Actions annotations (`::error file=...,line=...,col=...::...`).
+    Github,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap: 0 for --help/--version, 2 for usage errors.
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    ExitCode::from(run(&cli))
+}
+
+/// Run a parsed command; returns the exit code.
+pub fn run(cli: &Cli) -> u8 {
+    let result = match &cli.command {
+        Command::Build { output, base_url } => {
+            build(&cli.root, output.as_deref(), base_url.clone())
+        }
+        Command::Check {
+            deny_warnings,
+            format,
+        } => check(&cli.root, *deny_warnings, *format),
+        Command::New { title, org, date } => new_incident(&cli.root, title, org, date.clone()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", diagnostics::escape_controls(&format!("{e:#}")));
+            2
+        }
+    }
+}
+
+fn print_diagnostics(diags: &[Diagnostic], format: Format) {
+    let text = match format {
+        Format::Human => diagnostics::render_human(diags),
+        Format::Github => diagnostics::render_github(diags),
+    };
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    // Annotations go to stdout too, where the Actions runner reads them.
+    if format == Format::Github {
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+}
+
+fn summary_line(outcome: &Outcome) -> String {
+    let (incidents, patterns, pages) = outcome.counts;
+    format!(
+        "{incidents} incidents, {patterns} patterns, {pages} pages: {}",
+        diagnostics::summary(diagnostics::counts(&outcome.diagnostics))
+    )
+}
+
+fn build(root: &Path, output: Option<&Path>, base_url: Option<String>) -> anyhow::Result<u8> {
+    let start = Instant::now();
+    let out = match output {
+        Some(o) if o.is_absolute() => o.to_path_buf(),
+        Some(o) => std::env::current_dir()?.join(o),
+        None => root.join("public"),
+    };
+    let outcome = pipeline::build(root, &out, &Options { base_url })?;
+    print_diagnostics(&outcome.diagnostics, Format::Human);
+    if outcome.has_errors() {
+        eprintln!(
+            "error: build failed ({}); {} was left untouched",
+            summary_line(&outcome),
+            out.display()
+        );
+        return Ok(1);
+    }
+    eprintln!(
+        "built {} files into {} in {} ms ({})",
+        outcome.files.len(),
+        out.display(),
+        start.elapsed().as_millis(),
+        summary_line(&outcome)
+    );
+    Ok(0)
+}
+
+fn check(root: &Path, deny_warnings: bool, format: Format) -> anyhow::Result<u8> {
+    let mut outcome = pipeline::run(root, &Options::default())?;
+    if deny_warnings {
+        diagnostics::deny_warnings(&mut outcome.diagnostics);
+    }
+    print_diagnostics(&outcome.diagnostics, format);
+    eprintln!("checked {}", summary_line(&outcome));
+    Ok(if outcome.has_errors() { 1 } else { 0 })
+}
+
+fn new_incident(root: &Path, title: &str, org: &str, date: Option<String>) -> anyhow::Result<u8> {
+    let path = new::create(
+        root,
+        &NewIncident {
+            title: title.into(),
+            organization: org.into(),
+            date,
+        },
+    )?;
+    let shown = path.strip_prefix(root).unwrap_or(&path);
+    println!("created {}", shown.display());
+    println!("next: fill in every field, then run `blameless check` until it reports no errors");
+    Ok(0)
+}

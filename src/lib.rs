@@ -1,0 +1,41 @@
+//! blameless: a static site generator for postmortem knowledge bases.
+//!
+//! A site root holds `site.yaml` and `content/` (incidents, failure patterns, the
+//! symptom vocabulary, free pages); blameless validates every file, reporting every
+//! problem at its `path:line:col`, and renders a static site: a page per story with
+//! its failure chain, a page per pattern, symptom, component, organization, platform
+//! and year, a feed and a sitemap.
+//!
+//! The pipeline ([`pipeline`]) is a sequence of stages passing plain types:
+//!
+//! ```text
+//!  site root ──source::load──▶ Sources (decoded text, walk diagnostics)
+//!     │
+//!     ├─ frontmatter::split + yaml::parse ─▶ positioned YAML nodes
+//!     ├─ schema ─▶ SiteConfig, Symptom, Pattern, Page, Incident (+ diagnostics)
+//!     ├─ site::assemble ─▶ Site (indexes, related ranking, co-occurrence)
+//!     ├─ markdown (+ highlight) ─▶ sanitised HTML bodies (+ diagnostics)
+//!     ├─ render (views + tera, theme) ─▶ Vec<OutputFile> in memory
+//!     └─ output::write_site ─▶ staging dir, atomic swap  (build only)
+//! ```
+//!
+//! Third-party crates each have one owner: serde_yaml in [`yaml`], pulldown-cmark in
+//! [`markdown`], syntect in [`highlight`], tera in [`render`], clap in [`cli`].
+
+pub mod cli;
+pub mod diagnostics;
+pub mod frontmatter;
+pub mod highlight;
+pub mod markdown;
+pub mod model;
+pub mod new;
+pub mod output;
+pub mod pipeline;
+pub mod render;
+pub mod schema;
+pub mod site;
+pub mod source;
+pub mod suggest;
+pub mod theme;
+pub mod views;
+pub mod yaml;

@@ -1,0 +1,5 @@
+//! The `blameless` binary: everything lives in the library; see [`blameless::cli`].
+
+fn main() -> std::process::ExitCode {
+    blameless::cli::main()
+}

@@ -1,0 +1,339 @@
+//! The pipeline, in order. Reads like the architecture diagram in `lib.rs`:
+//!
+//! ```text
+//! source::load → schema (site.yaml, symptoms, patterns, pages, incidents)
+//!   → site::assemble → markdown (bodies) → render (pages) → [output::write_site]
+//! ```
+//!
+//! [`run`] does everything but writing, in memory, so `check` and `build` share it
+//! and a story that passes `check` builds. Only [`build`] touches the output directory.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context as _;
+use rayon::prelude::*;
+
+use crate::diagnostics::{self, Diagnostic, LineIndex};
+use crate::highlight;
+use crate::markdown::{self, MarkdownInput, RenderedMarkdown};
+use crate::model::Body;
+use crate::output::{self, OutputFile};
+use crate::render::{self, Assets, Bodies};
+use crate::schema::{self, Vocabulary};
+use crate::site::{self, Site};
+use crate::source::{self, SourceFile};
+use crate::theme;
+
+/// Settings that do not come from the site root.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Replace `site.yaml`'s `base_url` (e.g. to preview on `http://127.0.0.1:8000/`).
+    pub base_url: Option<String>,
+}
+
+/// What a run produced: the files (empty when the site could not be rendered) and
+/// every diagnostic, sorted.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Output files, sorted by path.
+    pub files: Vec<OutputFile>,
+    /// All content problems, sorted by path and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Number of incidents, patterns and pages that validated.
+    pub counts: (usize, usize, usize),
+}
+
+impl Outcome {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Stem of a content path: `content/incidents/a.md` → `a`.
+fn stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(".md").unwrap_or(name)
+}
+
+/// Load, validate and render the site in memory. Environment problems (no site root,
+/// no `site.yaml`) are errors; content problems are diagnostics in the outcome.
+pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
+    let sources = source::load(root)?;
+    let mut diags = sources.diagnostics.clone();
+
+    // A site.yaml that could not be read is already reported; do not add "missing
+    // title" and friends on top.
+    let (config, mut d) = if sources.site_config_failed() {
+        (None, Vec::new())
+    } else {
+        schema::site_config(&sources.site_config)
+    };
+    diags.append(&mut d);
+    let config = config.map(|mut c| {
+        if let Some(url) = &options.base_url {
+            let (base_url, base_path) = schema::normalize_base_url(url);
+            c.base_url = base_url;
+            c.base_path = base_path;
+        }
+        c
+    });
+    if let Some(url) = &options.base_url {
+        if !schema::is_http_url(url) {
+            anyhow::bail!("--base-url must be an http(s) URL, found `{url}`");
+        }
+    }
+
+    let mut vocab = Vocabulary::default();
+    let symptoms = match &sources.symptoms {
+        Some(file) => {
+            let (symptoms, names, mut d) = schema::symptoms(file);
+            vocab.symptoms_known = !names.is_empty() || !d.iter().any(Diagnostic::is_error);
+            diags.append(&mut d);
+            vocab.symptoms = names;
+            for sym in &symptoms {
+                for name in sym.synonyms.iter().chain(std::iter::once(&sym.title)) {
+                    vocab
+                        .symptom_synonyms
+                        .entry(name.to_lowercase())
+                        .or_insert_with(|| sym.slug.to_string());
+                }
+            }
+            symptoms
+        }
+        None if sources.symptoms_failed() => Vec::new(),
+        None => {
+            diags.push(
+                Diagnostic::error(
+                    "content/symptoms.yaml",
+                    1,
+                    1,
+                    "missing the symptom vocabulary `content/symptoms.yaml`",
+                )
+                .with_help(
+                    "create it as a list of `- slug: ..., title: ..., synonyms: [...]` entries",
+                ),
+            );
+            Vec::new()
+        }
+    };
+    let failed = |kind: &'static str| {
+        sources
+            .failed
+            .iter()
+            .filter(move |(k, _)| k == kind)
+            .map(|(_, s)| s.clone())
+    };
+    vocab.patterns = sources
+        .patterns
+        .iter()
+        .map(|f| stem(&f.rel_path).to_string())
+        .chain(failed("patterns"))
+        .collect();
+    vocab.incidents = sources
+        .incidents
+        .iter()
+        .map(|f| stem(&f.rel_path).to_string())
+        .chain(failed("incidents"))
+        .collect();
+
+    let (patterns, mut d) = validate_all(&sources.patterns, schema::pattern);
+    diags.append(&mut d);
+    let (pages, mut d) = validate_all(&sources.pages, schema::page);
+    diags.append(&mut d);
+    let (incidents, mut d) = validate_all(&sources.incidents, |f| schema::incident(f, &vocab));
+    diags.append(&mut d);
+
+    if sources.incidents.is_empty() && !sources.failed.iter().any(|(k, _)| k == "incidents") {
+        diags.push(
+            Diagnostic::warning("content/incidents", 1, 1, "no incidents yet")
+                .with_help("add one with `blameless new \"Title\" --org NAME`"),
+        );
+    }
+
+    let Some(config) = config else {
+        diagnostics::sort(&mut diags);
+        return Ok(Outcome {
+            diagnostics: diags,
+            ..Outcome::default()
+        });
+    };
+    let counts = (incidents.len(), patterns.len(), pages.len());
+    // Files that failed validation still get their Markdown checked.
+    let valid: std::collections::BTreeSet<&str> = incidents
+        .iter()
+        .map(|i| i.path.as_str())
+        .chain(patterns.iter().map(|p| p.path.as_str()))
+        .chain(pages.iter().map(|p| p.path.as_str()))
+        .collect();
+    let unvalidated: Vec<(String, Body)> = sources
+        .incidents
+        .iter()
+        .chain(&sources.patterns)
+        .chain(&sources.pages)
+        .filter(|f| !valid.contains(f.rel_path.as_str()))
+        .filter_map(|f| Some((f.rel_path.clone(), schema::body(f)?)))
+        .collect();
+    let (site, mut d) = site::assemble(config, incidents, patterns, symptoms, pages);
+    diags.append(&mut d);
+
+    // Every content file that exists is a valid link target, even one with errors of
+    // its own (reported once, in that file).
+    let base_path = &site.config.base_path;
+    let mut urls: BTreeMap<String, String> = BTreeMap::new();
+    for (files, prefix) in [
+        (&sources.incidents, "incidents/"),
+        (&sources.patterns, "patterns/"),
+        (&sources.pages, ""),
+    ] {
+        for f in files {
+            urls.insert(
+                f.rel_path.clone(),
+                format!("{base_path}{prefix}{}/", stem(&f.rel_path)),
+            );
+        }
+    }
+    let (bodies, mut d) = render_bodies(&site, &unvalidated, &urls);
+    diags.append(&mut d);
+
+    let theme = theme::merge(&sources.templates, &sources.static_files);
+    let syntax_css = highlight::stylesheet();
+    let (files, mut d) = render::render(
+        &site,
+        &bodies,
+        &Assets {
+            theme: &theme,
+            syntax_css: &syntax_css,
+        },
+    );
+    diags.append(&mut d);
+    diagnostics::sort(&mut diags);
+    Ok(Outcome {
+        files,
+        diagnostics: diags,
+        counts,
+    })
+}
+
+/// Validate files in parallel; results keep file order.
+fn validate_all<T: Send>(
+    files: &[SourceFile],
+    f: impl Fn(&SourceFile) -> (Option<T>, Vec<Diagnostic>) + Sync + Send,
+) -> (Vec<T>, Vec<Diagnostic>) {
+    let results: Vec<(Option<T>, Vec<Diagnostic>)> = files.par_iter().map(f).collect();
+    let mut items = Vec::with_capacity(results.len());
+    let mut diags = Vec::new();
+    for (item, mut d) in results {
+        items.extend(item);
+        diags.append(&mut d);
+    }
+    (items, diags)
+}
+
+/// Render every Markdown body in parallel. Links to other content files
+/// (`other-story.md`, `../patterns/x.md`) resolve to their pages.
+fn render_bodies(
+    site: &Site,
+    unvalidated: &[(String, Body)],
+    urls: &BTreeMap<String, String>,
+) -> (Bodies, Vec<Diagnostic>) {
+    let config = &site.config;
+    let render_one = |path: &str, body: &Body| -> RenderedMarkdown {
+        let index = LineIndex::new(&body.file_text);
+        let input = MarkdownInput {
+            path,
+            file_text: &body.file_text,
+            body_offset: body.offset,
+            line_index: &index,
+            base_path: &config.base_path,
+        };
+        let resolve =
+            |link: &str| resolve_link(path, link).and_then(|target| urls.get(&target).cloned());
+        markdown::render(&input, &resolve)
+    };
+    let incidents: Vec<RenderedMarkdown> = site
+        .incidents
+        .par_iter()
+        .map(|i| render_one(&i.path, &i.body))
+        .collect();
+    let patterns: Vec<RenderedMarkdown> = site
+        .patterns
+        .par_iter()
+        .map(|p| render_one(&p.path, &p.body))
+        .collect();
+    let pages: Vec<RenderedMarkdown> = site
+        .pages
+        .par_iter()
+        .map(|p| render_one(&p.path, &p.body))
+        .collect();
+    let checked_only: Vec<RenderedMarkdown> = unvalidated
+        .par_iter()
+        .map(|(path, body)| render_one(path, body))
+        .collect();
+    let mut diags = Vec::new();
+    for r in incidents
+        .iter()
+        .chain(&patterns)
+        .chain(&pages)
+        .chain(&checked_only)
+    {
+        diags.extend(r.diagnostics.iter().cloned());
+    }
+    (
+        Bodies {
+            incidents,
+            patterns,
+            pages,
+        },
+        diags,
+    )
+}
+
+/// The content path a relative link from `from` names: `content/incidents/a.md` +
+/// `../patterns/x.md` → `content/patterns/x.md`. `None` if it climbs out of the root.
+pub fn resolve_link(from: &str, link: &str) -> Option<String> {
+    let mut parts: Vec<&str> = from.split('/').collect();
+    parts.pop();
+    for seg in link.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// `blameless build`: run the pipeline and, only if there is no error, write the
+/// output atomically. Returns the outcome (its diagnostics tell why nothing was
+/// written). The output directory is checked before any work.
+pub fn build(root: &Path, out: &Path, options: &Options) -> anyhow::Result<Outcome> {
+    output::check_output_dir(root, out)?;
+    let outcome = run(root, options)?;
+    if !outcome.has_errors() {
+        output::write_site(root, out, &outcome.files)
+            .with_context(|| format!("could not write the site to {}", out.display()))?;
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_resolve_relative_to_the_file() {
+        assert_eq!(
+            resolve_link("content/incidents/a.md", "b.md").as_deref(),
+            Some("content/incidents/b.md")
+        );
+        assert_eq!(
+            resolve_link("content/incidents/a.md", "../patterns/x.md").as_deref(),
+            Some("content/patterns/x.md")
+        );
+        assert_eq!(resolve_link("content/a.md", "../../../x.md"), None);
+    }
+}

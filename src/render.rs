@@ -1,0 +1,1201 @@
+//! Views and pages: builds the [`crate::views`] structs from the [`Site`] and renders
+//! every page with tera (the only module that uses tera). Pages are rendered in
+//! parallel; the result is a sorted list of [`OutputFile`]s held in memory, so
+//! `check` can run the whole pipeline and write nothing.
+//!
+//! Template problems (a syntax error in a site's override, a missing variable) are
+//! content problems: they become diagnostics pointing at the template, naming the
+//! page being rendered.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::diagnostics::Diagnostic;
+use crate::markdown::RenderedMarkdown;
+use crate::model::{slugify, Incident, Platform, Slug};
+use crate::output::OutputFile;
+use crate::site::Site;
+use crate::theme::{Origin, Theme};
+use crate::views::*;
+
+/// Rendered Markdown bodies, aligned with the site's vectors.
+#[derive(Debug, Clone, Default)]
+pub struct Bodies {
+    /// One per [`Site::incidents`].
+    pub incidents: Vec<RenderedMarkdown>,
+    /// One per [`Site::patterns`].
+    pub patterns: Vec<RenderedMarkdown>,
+    /// One per [`Site::pages`].
+    pub pages: Vec<RenderedMarkdown>,
+}
+
+/// Everything `render` needs beyond the site.
+pub struct Assets<'a> {
+    /// The merged theme.
+    pub theme: &'a Theme,
+    /// Generated syntax-highlighting CSS.
+    pub syntax_css: &'a str,
+}
+
+/// A page waiting to be rendered: output path, template, context, source (for
+/// error messages).
+struct Job {
+    path: String,
+    template: &'static str,
+    context: tera::Context,
+    source: String,
+}
+
+/// A page to render: prepared up front (small pages) or built inside the parallel
+/// render loop (incident and pattern pages), so their views never all sit in memory
+/// at once.
+enum Work {
+    Ready(Job),
+    Incident(usize),
+    Pattern(usize),
+}
+
+/// URL builder bound to the site's base path and base URL.
+struct Urls<'a> {
+    base_path: &'a str,
+    base_url: &'a str,
+}
+
+impl Urls<'_> {
+    fn rel(&self, path: &str) -> String {
+        format!("{}{}", self.base_path, path)
+    }
+    fn abs(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+    fn incident(&self, id: &str) -> String {
+        self.rel(&format!("incidents/{id}/"))
+    }
+    fn term(&self, kind: &str, slug: &str) -> String {
+        self.rel(&format!("{kind}/{slug}/"))
+    }
+}
+
+/// Stable short hash for cache-busting query strings (FNV-1a, 32 bits).
+fn short_hash(bytes: &[u8]) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in bytes {
+        h ^= u32::from(*b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{h:08x}")
+}
+
+/// Render the whole site: HTML pages, feed, sitemap, robots.txt, the theme's static
+/// files and the syntax stylesheet. Output paths are sorted.
+pub fn render(
+    site: &Site,
+    bodies: &Bodies,
+    assets: &Assets<'_>,
+) -> (Vec<OutputFile>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let tera = match compile(assets.theme) {
+        Ok(t) => t,
+        Err(mut d) => {
+            diags.append(&mut d);
+            return (Vec::new(), diags);
+        }
+    };
+    let urls = Urls {
+        base_path: &site.config.base_path,
+        base_url: &site.config.base_url,
+    };
+    let style = assets
+        .theme
+        .static_files
+        .get("style.css")
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let site_view = site_view(site, &urls, style, assets.syntax_css.as_bytes());
+    let ctx = Ctx {
+        site,
+        urls: &urls,
+        bodies,
+    };
+    let work = jobs(&ctx, &site_view);
+
+    let results: Vec<Result<OutputFile, (String, String, String)>> = work
+        .into_par_iter()
+        .map(|w| {
+            let job = match w {
+                Work::Ready(job) => job,
+                Work::Incident(i) => ctx.incident_job(i, &site_view),
+                Work::Pattern(pi) => ctx.pattern_job(pi, &site_view),
+            };
+            (
+                job.path,
+                job.template,
+                job.source,
+                tera.render(job.template, &job.context),
+            )
+        })
+        .map(|(path, template, source, result)| match result {
+            Ok(html) => Ok(OutputFile {
+                path,
+                bytes: html.into_bytes(),
+            }),
+            Err(e) => Err((template.to_string(), source, error_chain(&e))),
+        })
+        .collect();
+
+    let mut files = Vec::with_capacity(results.len() + assets.theme.static_files.len() + 1);
+    let mut failed_templates: BTreeMap<String, (String, String, usize)> = BTreeMap::new();
+    for r in results {
+        match r {
+            Ok(f) => files.push(f),
+            Err((template, source, message)) => {
+                let e = failed_templates
+                    .entry(template)
+                    .or_insert((source, message, 0));
+                e.2 += 1;
+            }
+        }
+    }
+    for (template, (source, message, n)) in failed_templates {
+        let origin = assets.theme.templates.get(&template).map(|t| &t.1);
+        let others = if n > 1 {
+            format!(" (and {} other pages)", n - 1)
+        } else {
+            String::new()
+        };
+        let help = match origin {
+            Some(Origin::Site) => {
+                "fix the site's template, or delete it to use the built-in one".to_string()
+            }
+            _ => "this is a bug in blameless's built-in theme; please report it".to_string(),
+        };
+        diags.push(
+            Diagnostic::error(
+                format!("templates/{template}"),
+                1,
+                1,
+                format!("template failed while rendering `{source}`{others}: {message}"),
+            )
+            .with_help(help),
+        );
+    }
+
+    for (path, bytes) in &assets.theme.static_files {
+        files.push(OutputFile {
+            path: path.clone(),
+            bytes: bytes.clone(),
+        });
+    }
+    files.push(OutputFile {
+        path: "syntax.css".into(),
+        bytes: assets.syntax_css.as_bytes().to_vec(),
+    });
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    // Two outputs at one path (a static file named like a page): report, keep the page.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &files {
+        *seen.entry(f.path.clone()).or_default() += 1;
+    }
+    for (path, n) in seen {
+        if n > 1 {
+            diags.push(
+                Diagnostic::error(
+                    format!("static/{path}"),
+                    1,
+                    1,
+                    format!("`{path}` is also generated by blameless; the static file would overwrite it"),
+                )
+                .with_help("rename or remove the static file"),
+            );
+        }
+    }
+    files.dedup_by(|a, b| a.path == b.path);
+    (files, diags)
+}
+
+/// Compile every template. Syntax errors point at the template's line and column.
+fn compile(theme: &Theme) -> Result<tera::Tera, Vec<Diagnostic>> {
+    let mut tera = tera::Tera::default();
+    // `.html` and `.xml` names are autoescaped by tera; `.txt` (robots) holds no
+    // content strings.
+    let mut diags = Vec::new();
+    for (name, (text, _)) in &theme.templates {
+        // Parse one by one first, to point syntax errors at their template.
+        if let Err(e) = tera::Template::new(name, None, text) {
+            let msg = error_chain(&e);
+            let (line, col) = parse_tera_position(&msg).unwrap_or((1, 1));
+            diags.push(
+                Diagnostic::error(
+                    format!("templates/{name}"),
+                    line,
+                    col,
+                    format!("template syntax error: {}", first_line_of_cause(&msg)),
+                )
+                .with_help("see https://keats.github.io/tera/docs/ for the template syntax"),
+            );
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let all: Vec<(&str, &str)> = theme
+        .templates
+        .iter()
+        .map(|(n, (t, _))| (n.as_str(), t.as_str()))
+        .collect();
+    // tera's default escaper also writes `/` as `&#x2F;`, which bloats every URL
+    // and helps nothing inside quoted attributes; escape the five that matter.
+    tera.set_escape_fn(escape_html);
+    if let Err(e) = tera.add_raw_templates(all) {
+        // Cross-template problems: a missing parent or macro file.
+        diags.push(Diagnostic::error(
+            "templates/",
+            1,
+            1,
+            format!("templates do not fit together: {}", error_chain(&e)),
+        ));
+        return Err(diags);
+    }
+    Ok(tera)
+}
+
+/// HTML-escape `& < > " '` (every attribute in the theme is quoted).
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A tera error with its causes, joined, whitespace-folded.
+fn error_chain(e: &tera::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cur {
+        parts.push(c.to_string());
+        cur = c.source();
+    }
+    parts.join(": ")
+}
+
+/// Tera syntax errors carry ` --> LINE:COL`.
+fn parse_tera_position(msg: &str) -> Option<(usize, usize)> {
+    let rest = &msg[msg.find("--> ")? + 4..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == ':'))
+        .unwrap_or(rest.len());
+    let (l, c) = rest[..end].split_once(':')?;
+    Some((l.parse().ok()?, c.parse().ok()?))
+}
+
+fn first_line_of_cause(msg: &str) -> String {
+    msg.lines()
+        .map(str::trim)
+        .rfind(|l| {
+            !l.is_empty()
+                && !l.starts_with("-->")
+                && !l.starts_with('|')
+                && !l.chars().next().is_some_and(|c| c.is_ascii_digit())
+        })
+        .unwrap_or(msg)
+        .trim_start_matches("= ")
+        .to_string()
+}
+
+struct Ctx<'a> {
+    site: &'a Site,
+    urls: &'a Urls<'a>,
+    bodies: &'a Bodies,
+}
+
+fn site_view(site: &Site, urls: &Urls<'_>, style: &[u8], syntax: &[u8]) -> SiteView {
+    let c = &site.config;
+    let contributing = site
+        .pages
+        .iter()
+        .find(|p| p.slug.as_str() == "contributing");
+    let nav = [
+        ("Stories", "", "home"),
+        ("Patterns", "patterns/", "patterns"),
+        ("Symptoms", "symptoms/", "symptoms"),
+        ("Components", "components/", "components"),
+        ("Organizations", "organizations/", "organizations"),
+    ]
+    .iter()
+    .map(|(t, p, k)| NavLink {
+        title: (*t).into(),
+        url: urls.rel(p),
+        key: (*k).into(),
+    })
+    .collect();
+    let mut pages: Vec<NavLink> = site
+        .pages
+        .iter()
+        .map(|p| NavLink {
+            title: p.title.clone(),
+            url: urls.rel(&format!("{}/", p.slug)),
+            key: p.slug.to_string(),
+        })
+        .collect();
+    pages.sort_by(|a, b| a.title.cmp(&b.title));
+    SiteView {
+        title: c.title.clone(),
+        description: c.description.clone(),
+        base_url: c.base_url.clone(),
+        base_path: c.base_path.clone(),
+        language: c.language.clone(),
+        repository: c.repository.clone(),
+        contribute_url: contributing
+            .map(|p| urls.rel(&format!("{}/", p.slug)))
+            .or_else(|| c.repository.clone()),
+        nav,
+        pages,
+        counts: SiteCounts {
+            incidents: site.incidents.len(),
+            patterns: site.patterns.len(),
+            symptoms: site.symptoms.len(),
+            components: site.components.len(),
+            organizations: site.organizations.len(),
+        },
+        stylesheet_url: format!("{}?v={}", urls.rel("style.css"), short_hash(style)),
+        syntax_stylesheet_url: format!("{}?v={}", urls.rel("syntax.css"), short_hash(syntax)),
+        feed_url: urls.rel("feed.xml"),
+        generator: concat!("blameless ", env!("CARGO_PKG_VERSION")).into(),
+    }
+}
+
+fn label(slug: &str, label: &str) -> Label {
+    Label {
+        slug: slug.into(),
+        label: label.into(),
+    }
+}
+
+impl Ctx<'_> {
+    fn pattern_chip(&self, slug: &Slug) -> Chip {
+        let title = self
+            .site
+            .pattern(slug)
+            .map_or_else(|| slug.to_string(), |p| p.title.clone());
+        Chip {
+            slug: slug.to_string(),
+            title,
+            url: self.urls.term("patterns", slug.as_str()),
+        }
+    }
+
+    fn symptom_chip(&self, slug: &Slug) -> Chip {
+        let title = self
+            .site
+            .symptom(slug)
+            .map_or_else(|| slug.to_string(), |s| s.title.clone());
+        Chip {
+            slug: slug.to_string(),
+            title,
+            url: self.urls.term("symptoms", slug.as_str()),
+        }
+    }
+
+    fn platform_chip(&self, p: Platform) -> Chip {
+        Chip {
+            slug: p.slug().into(),
+            title: p.label().into(),
+            url: self.urls.term("platforms", p.slug()),
+        }
+    }
+
+    fn free_chip(&self, kind: &str, text: &str) -> Chip {
+        let slug = slugify(text);
+        Chip {
+            url: self.urls.term(kind, &slug),
+            slug,
+            title: text.into(),
+        }
+    }
+
+    fn card(&self, inc: &Incident) -> IncidentCard {
+        IncidentCard {
+            id: inc.id.to_string(),
+            url: self.urls.incident(inc.id.as_str()),
+            permalink: self.urls.abs(&format!("incidents/{}/", inc.id)),
+            title: inc.title.clone(),
+            organization: self.free_chip("organizations", &inc.organization),
+            date: inc.date.iso(),
+            date_human: inc.date.human(),
+            date_rfc3339: inc.date.rfc3339(),
+            year: inc.date.year,
+            summary: inc.summary.clone(),
+            impact: inc.impact.clone(),
+            impact_level: inc.impact_level.map(|l| label(l.slug(), l.label())),
+            symptoms: inc.symptoms.iter().map(|s| self.symptom_chip(s)).collect(),
+            patterns: inc
+                .patterns()
+                .into_iter()
+                .map(|p| self.pattern_chip(p))
+                .collect(),
+            platforms: inc
+                .platforms
+                .iter()
+                .map(|p| self.platform_chip(*p))
+                .collect(),
+        }
+    }
+
+    fn cards(&self, list: &[usize]) -> Vec<IncidentCard> {
+        list.iter()
+            .map(|&i| self.card(&self.site.incidents[i]))
+            .collect()
+    }
+
+    fn incident_ref(&self, i: usize, shared: usize) -> IncidentRef {
+        let inc = &self.site.incidents[i];
+        IncidentRef {
+            id: inc.id.to_string(),
+            url: self.urls.incident(inc.id.as_str()),
+            title: inc.title.clone(),
+            organization: inc.organization.clone(),
+            date_human: inc.date.human(),
+            date: inc.date.iso(),
+            shared,
+        }
+    }
+
+    fn edit_url(&self, path: &str) -> Option<String> {
+        let c = &self.site.config;
+        c.repository
+            .as_ref()
+            .map(|r| format!("{r}/edit/{}/{path}", c.branch))
+    }
+
+    fn meta(
+        &self,
+        title: &str,
+        description: &str,
+        path: &str,
+        section: &str,
+        kind: &str,
+    ) -> PageMeta {
+        PageMeta {
+            title: title.into(),
+            description: description.into(),
+            permalink: self.urls.abs(path),
+            url: self.urls.rel(path),
+            section: section.into(),
+            kind: kind.into(),
+        }
+    }
+
+    fn incident_view(&self, i: usize) -> IncidentView {
+        let inc = &self.site.incidents[i];
+        let body = &self.bodies.incidents[i];
+        let chain = inc
+            .contributing_failures
+            .iter()
+            .enumerate()
+            .map(|(n, cf)| ChainLink {
+                step: n + 1,
+                pattern: self.pattern_chip(&cf.pattern),
+                pattern_summary: self
+                    .site
+                    .pattern(&cf.pattern)
+                    .map(|p| p.summary.clone())
+                    .unwrap_or_default(),
+                description: cf.description.clone(),
+            })
+            .collect();
+        let related_groups = self
+            .site
+            .related_by_pattern(i, RELATED_PER_GROUP)
+            .into_iter()
+            .map(|r| RelatedGroup {
+                pattern: self.pattern_chip(&r.pattern),
+                more: r.total - r.incidents.len(),
+                incidents: r
+                    .incidents
+                    .iter()
+                    .map(|&(j, shared)| self.incident_ref(j, shared))
+                    .collect(),
+            })
+            .collect();
+        let related = inc
+            .related
+            .iter()
+            .filter_map(|id| self.site.incident_index(id))
+            .map(|j| self.incident_ref(j, 0))
+            .collect();
+        IncidentView {
+            card: self.card(inc),
+            kubernetes_version: inc.kubernetes_version.clone(),
+            environment: inc.environment.map(|e| label(e.slug(), e.label())),
+            duration_minutes: inc.duration_minutes,
+            duration_human: inc.duration_minutes.map(duration_human),
+            detection: inc.detection.map(|d| label(d.slug(), d.label())),
+            trigger: TriggerView {
+                kind: label(inc.trigger.kind.slug(), inc.trigger.kind.label()),
+                description: inc.trigger.description.clone(),
+            },
+            chain,
+            resolutions: inc
+                .resolutions
+                .iter()
+                .map(|r| ResolutionView {
+                    action: r.action.clone(),
+                    status: label(r.status.slug(), r.status.label()),
+                    patterns: r.patterns.iter().map(|p| self.pattern_chip(p)).collect(),
+                })
+                .collect(),
+            components: inc
+                .components
+                .iter()
+                .map(|c| self.free_chip("components", c))
+                .collect(),
+            tags: inc.tags.clone(),
+            lessons: inc.lessons.clone(),
+            sources: inc
+                .sources
+                .iter()
+                .map(|s| SourceView {
+                    url: s.url.clone(),
+                    title: s.title.clone().unwrap_or_else(|| host_of(&s.url)),
+                    kind: s.kind.map(|k| label(k.slug(), k.label())),
+                    venue: s.venue.clone(),
+                    published: s.published.map(|d| d.human()),
+                    published_iso: s.published.map(|d| d.iso()),
+                    language: s.language.clone(),
+                    archive_url: s.archive_url.clone(),
+                })
+                .collect(),
+            body_html: body.html.clone(),
+            toc: body.toc.clone(),
+            edit_url: self.edit_url(&inc.path),
+            source_path: inc.path.clone(),
+            related_groups,
+            related,
+        }
+    }
+
+    fn incident_job(&self, i: usize, sv: &SiteView) -> Job {
+        let inc = &self.site.incidents[i];
+        let path = format!("incidents/{}/", inc.id);
+        let description = format!(
+            "{} ({}): {}",
+            inc.organization,
+            inc.date.human(),
+            inc.summary
+        );
+        Job {
+            path: format!("{path}index.html"),
+            template: "incident.html",
+            context: context(
+                sv,
+                &self.meta(&inc.title, &description, &path, "home", "incident"),
+                Some(("incident", &self.incident_view(i))),
+            ),
+            source: inc.path.clone(),
+        }
+    }
+
+    fn pattern_job(&self, pi: usize, sv: &SiteView) -> Job {
+        let p = &self.site.patterns[pi];
+        let path = format!("patterns/{}/", p.slug);
+        Job {
+            path: format!("{path}index.html"),
+            template: "pattern.html",
+            context: context(
+                sv,
+                &self.meta(&p.title, &p.summary, &path, "patterns", "pattern"),
+                Some(("pattern", &self.pattern_view(pi))),
+            ),
+            source: p.path.clone(),
+        }
+    }
+
+    fn pattern_view(&self, pi: usize) -> PatternView {
+        let p = &self.site.patterns[pi];
+        let body = &self.bodies.patterns[pi];
+        let list = self
+            .site
+            .by_pattern
+            .get(&p.slug)
+            .cloned()
+            .unwrap_or_default();
+        let incidents = list
+            .iter()
+            .map(|&i| {
+                let inc = &self.site.incidents[i];
+                PatternIncident {
+                    incident: self.card(inc),
+                    descriptions: inc
+                        .contributing_failures
+                        .iter()
+                        .filter(|cf| cf.pattern == p.slug)
+                        .map(|cf| cf.description.clone())
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut resolutions: Vec<PatternResolution> = Vec::new();
+        for &i in &list {
+            for r in &self.site.incidents[i].resolutions {
+                if r.patterns.contains(&p.slug) {
+                    resolutions.push(PatternResolution {
+                        action: r.action.clone(),
+                        status: label(r.status.slug(), r.status.label()),
+                        incident: self.incident_ref(i, 0),
+                    });
+                }
+            }
+        }
+        // Done first, then planned, then considered; stable within a status.
+        resolutions.sort_by_key(|r| match r.status.slug.as_str() {
+            "done" => 0,
+            "planned" => 1,
+            _ => 2,
+        });
+        let co_occurring = self
+            .site
+            .co_occurring(&p.slug)
+            .into_iter()
+            .take(8)
+            .map(|(s, count)| CoPattern {
+                pattern: self.pattern_chip(&s),
+                count,
+            })
+            .collect();
+        PatternView {
+            slug: p.slug.to_string(),
+            title: p.title.clone(),
+            summary: p.summary.clone(),
+            category: label(p.category.slug(), p.category.label()),
+            category_url: format!("{}#{}", self.urls.rel("patterns/"), p.category.slug()),
+            body_html: body.html.clone(),
+            toc: body.toc.clone(),
+            edit_url: self.edit_url(&p.path),
+            incidents,
+            resolutions,
+            co_occurring,
+        }
+    }
+}
+
+/// How many related incidents each pattern group shows before "and N more".
+const RELATED_PER_GROUP: usize = 6;
+
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#'])
+        .next()
+        .unwrap_or(rest)
+        .to_string()
+}
+
+/// `45 min`, `2 h 30 min`, `3 days 4 h`.
+pub fn duration_human(minutes: u32) -> String {
+    let (d, h, m) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    match (d, h, m) {
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} day{}", if d == 1 { "" } else { "s" }),
+        (d, h, _) => format!("{d} day{} {h} h", if d == 1 { "" } else { "s" }),
+    }
+}
+
+fn context(
+    site: &SiteView,
+    meta: &PageMeta,
+    extra: Option<(&str, &dyn ErasedSerialize)>,
+) -> tera::Context {
+    let mut ctx = tera::Context::new();
+    ctx.insert("site", site);
+    ctx.insert("meta", meta);
+    if let Some((k, v)) = extra {
+        ctx.insert(k, &Erased(v));
+    }
+    ctx
+}
+
+/// Object-safe serialisation, so [`context`] can take any view.
+trait ErasedSerialize {
+    fn to_json(&self) -> serde_json::Value;
+}
+
+impl<T: Serialize> ErasedSerialize for T {
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self)
+            .expect("views serialise to JSON: plain structs of strings and numbers")
+    }
+}
+
+struct Erased<'a>(&'a dyn ErasedSerialize);
+
+impl Serialize for Erased<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.to_json().serialize(s)
+    }
+}
+
+struct TaxonomyInfo {
+    kind: &'static str,
+    title: &'static str,
+    singular: &'static str,
+    description: &'static str,
+}
+
+const SYMPTOMS: TaxonomyInfo = TaxonomyInfo {
+    kind: "symptoms",
+    title: "Symptoms",
+    singular: "symptom",
+    description: "What people saw while it was happening: start from the symptom in front of you.",
+};
+const COMPONENTS: TaxonomyInfo = TaxonomyInfo {
+    kind: "components",
+    title: "Components",
+    singular: "component",
+    description: "The software and infrastructure involved in each story.",
+};
+const ORGANIZATIONS: TaxonomyInfo = TaxonomyInfo {
+    kind: "organizations",
+    title: "Organizations",
+    singular: "organization",
+    description: "The teams who shared what went wrong.",
+};
+const PLATFORMS: TaxonomyInfo = TaxonomyInfo {
+    kind: "platforms",
+    title: "Platforms",
+    singular: "platform",
+    description: "Where the clusters ran: managed Kubernetes, clouds and on-premises.",
+};
+const YEARS: TaxonomyInfo = TaxonomyInfo {
+    kind: "years",
+    title: "Years",
+    singular: "year",
+    description: "Stories by the year the incident happened (or was published).",
+};
+
+/// A taxonomy term: slug, title, description, synonyms, incidents.
+struct TermData {
+    slug: String,
+    title: String,
+    description: Option<String>,
+    synonyms: Vec<String>,
+    incidents: Vec<usize>,
+}
+
+fn jobs(ctx: &Ctx<'_>, site_view: &SiteView) -> Vec<Work> {
+    let site = ctx.site;
+    let mut jobs: Vec<Work> = Vec::new();
+    let mut sitemap: Vec<SitemapUrl> = Vec::new();
+    let sv = site_view;
+
+    // Taxonomies.
+    let taxonomies: Vec<(&TaxonomyInfo, Vec<TermData>)> = vec![
+        (
+            &SYMPTOMS,
+            site.symptoms
+                .iter()
+                .map(|s| TermData {
+                    slug: s.slug.to_string(),
+                    title: s.title.clone(),
+                    description: s.description.clone(),
+                    synonyms: s.synonyms.clone(),
+                    incidents: site.by_symptom.get(&s.slug).cloned().unwrap_or_default(),
+                })
+                .collect(),
+        ),
+        (&COMPONENTS, free_terms(&site.components)),
+        (&ORGANIZATIONS, free_terms(&site.organizations)),
+        (
+            &PLATFORMS,
+            site.platforms
+                .iter()
+                .map(|(p, list)| TermData {
+                    slug: p.slug().into(),
+                    title: p.label().into(),
+                    description: None,
+                    synonyms: Vec::new(),
+                    incidents: list.clone(),
+                })
+                .collect(),
+        ),
+        (
+            &YEARS,
+            site.years
+                .iter()
+                .rev()
+                .map(|(y, list)| TermData {
+                    slug: y.to_string(),
+                    title: y.to_string(),
+                    description: None,
+                    synonyms: Vec::new(),
+                    incidents: list.clone(),
+                })
+                .collect(),
+        ),
+    ];
+
+    let term_link = |kind: &str, t: &TermData| TermLink {
+        slug: t.slug.clone(),
+        title: t.title.clone(),
+        url: ctx.urls.term(kind, &t.slug),
+        count: t.incidents.len(),
+        description: t.description.clone(),
+    };
+
+    let mut browse = vec![TermLink {
+        slug: "patterns".into(),
+        title: "Failure patterns".into(),
+        url: ctx.urls.rel("patterns/"),
+        count: site.patterns.len(),
+        description: Some(
+            "The recurring ways clusters fail, and the stories where each contributed.".into(),
+        ),
+    }];
+
+    for (info, terms) in &taxonomies {
+        let mut links: Vec<TermLink> = terms.iter().map(|t| term_link(info.kind, t)).collect();
+        if info.kind != "years" {
+            links.sort_by(|a, b| {
+                b.count
+                    .cmp(&a.count)
+                    .then_with(|| a.title.to_lowercase().cmp(&b.title.to_lowercase()))
+            });
+        }
+        browse.push(TermLink {
+            slug: info.kind.into(),
+            title: info.title.into(),
+            url: ctx.urls.rel(&format!("{}/", info.kind)),
+            count: terms.len(),
+            description: Some(info.description.into()),
+        });
+        let path = format!("{}/", info.kind);
+        jobs.push(Work::Ready(Job {
+            path: format!("{path}index.html"),
+            template: "taxonomy.html",
+            context: context(
+                sv,
+                &ctx.meta(info.title, info.description, &path, info.kind, "taxonomy"),
+                Some((
+                    "taxonomy",
+                    &TaxonomyView {
+                        kind: info.kind.into(),
+                        title: info.title.into(),
+                        description: info.description.into(),
+                        terms: links,
+                    },
+                )),
+            ),
+            source: path.clone(),
+        }));
+        for t in terms {
+            let path = format!("{}/{}/", info.kind, t.slug);
+            let description = t.description.clone().unwrap_or_else(|| {
+                format!(
+                    "Kubernetes failure stories involving the {} {}.",
+                    info.singular, t.title
+                )
+            });
+            jobs.push(Work::Ready(Job {
+                path: format!("{path}index.html"),
+                template: "term.html",
+                context: context(
+                    sv,
+                    &ctx.meta(&t.title, &description, &path, info.kind, "term"),
+                    Some((
+                        "term",
+                        &TermView {
+                            kind: info.kind.into(),
+                            kind_title: info.title.into(),
+                            kind_url: ctx.urls.rel(&format!("{}/", info.kind)),
+                            singular: info.singular.into(),
+                            slug: t.slug.clone(),
+                            title: t.title.clone(),
+                            description: t.description.clone(),
+                            synonyms: t.synonyms.clone(),
+                            incidents: ctx.cards(&t.incidents),
+                        },
+                    )),
+                ),
+                source: path,
+            }));
+        }
+    }
+
+    // Home.
+    let all: Vec<usize> = (0..site.incidents.len()).collect();
+    let top = |map: Vec<TermLink>| -> Vec<TermLink> {
+        let mut v: Vec<TermLink> = map.into_iter().filter(|t| t.count > 0).collect();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.title.cmp(&b.title)));
+        v.truncate(12);
+        v
+    };
+    let top_patterns = top(site
+        .patterns
+        .iter()
+        .map(|p| TermLink {
+            slug: p.slug.to_string(),
+            title: p.title.clone(),
+            url: ctx.urls.term("patterns", p.slug.as_str()),
+            count: site.by_pattern.get(&p.slug).map_or(0, Vec::len),
+            description: Some(p.summary.clone()),
+        })
+        .collect());
+    let top_symptoms = top(taxonomies[0]
+        .1
+        .iter()
+        .map(|t| term_link("symptoms", t))
+        .collect());
+    let years = taxonomies[4]
+        .1
+        .iter()
+        .map(|t| term_link("years", t))
+        .collect();
+    jobs.push(Work::Ready(Job {
+        path: "index.html".into(),
+        template: "index.html",
+        context: context(
+            sv,
+            &ctx.meta(
+                &site.config.title,
+                &site.config.description,
+                "",
+                "home",
+                "home",
+            ),
+            Some((
+                "home",
+                &HomeView {
+                    incidents: ctx.cards(&all),
+                    browse,
+                    top_patterns,
+                    top_symptoms,
+                    years,
+                },
+            )),
+        ),
+        source: "content/incidents/".into(),
+    }));
+
+    // Incidents: built lazily in the render loop.
+    jobs.extend((0..site.incidents.len()).map(Work::Incident));
+    for inc in &site.incidents {
+        sitemap.push(SitemapUrl {
+            loc: ctx.urls.abs(&format!("incidents/{}/", inc.id)),
+            lastmod: inc.date.day.map(|_| inc.date.iso()),
+        });
+    }
+
+    // Patterns.
+    let mut categories: BTreeMap<_, Vec<PatternSummary>> = BTreeMap::new();
+    for p in &site.patterns {
+        categories
+            .entry(p.category)
+            .or_default()
+            .push(PatternSummary {
+                slug: p.slug.to_string(),
+                title: p.title.clone(),
+                url: ctx.urls.term("patterns", p.slug.as_str()),
+                summary: p.summary.clone(),
+                count: site.by_pattern.get(&p.slug).map_or(0, Vec::len),
+            });
+    }
+    let categories = categories
+        .into_iter()
+        .map(|(c, mut patterns)| {
+            patterns.sort_by_key(|p| p.title.to_lowercase());
+            CategoryView {
+                slug: c.slug().into(),
+                title: c.label().into(),
+                patterns,
+            }
+        })
+        .collect();
+    let patterns_desc = "The recurring ways Kubernetes clusters fail, grouped by category, each with the stories where it contributed.";
+    jobs.push(Work::Ready(Job {
+        path: "patterns/index.html".into(),
+        template: "patterns.html",
+        context: context(
+            sv,
+            &ctx.meta(
+                "Failure patterns",
+                patterns_desc,
+                "patterns/",
+                "patterns",
+                "patterns",
+            ),
+            Some((
+                "patterns",
+                &PatternsView {
+                    categories,
+                    count: site.patterns.len(),
+                },
+            )),
+        ),
+        source: "content/patterns/".into(),
+    }));
+    jobs.extend((0..site.patterns.len()).map(Work::Pattern));
+    for p in &site.patterns {
+        sitemap.push(SitemapUrl {
+            loc: ctx.urls.abs(&format!("patterns/{}/", p.slug)),
+            lastmod: None,
+        });
+    }
+
+    // Free pages.
+    for (pi, page) in site.pages.iter().enumerate() {
+        let path = format!("{}/", page.slug);
+        let body = &ctx.bodies.pages[pi];
+        let description = page
+            .description
+            .clone()
+            .unwrap_or_else(|| site.config.description.clone());
+        jobs.push(Work::Ready(Job {
+            path: format!("{path}index.html"),
+            template: "page.html",
+            context: context(
+                sv,
+                &ctx.meta(&page.title, &description, &path, page.slug.as_str(), "page"),
+                Some((
+                    "content",
+                    &PageView {
+                        title: page.title.clone(),
+                        body_html: body.html.clone(),
+                        toc: body.toc.clone(),
+                        edit_url: ctx.edit_url(&page.path),
+                    },
+                )),
+            ),
+            source: page.path.clone(),
+        }));
+    }
+
+    // 404, feed, sitemap, robots.
+    jobs.push(Work::Ready(Job {
+        path: "404.html".into(),
+        template: "404.html",
+        context: context(
+            sv,
+            &ctx.meta(
+                "Page not found",
+                &site.config.description,
+                "404.html",
+                "404",
+                "404",
+            ),
+            None,
+        ),
+        source: "404.html".into(),
+    }));
+    let entries: Vec<IncidentCard> = site
+        .incidents
+        .iter()
+        .take(50)
+        .map(|i| ctx.card(i))
+        .collect();
+    let updated = site
+        .incidents
+        .iter()
+        .map(|i| i.date)
+        .max()
+        .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), |d| d.rfc3339());
+    jobs.push(Work::Ready(Job {
+        path: "feed.xml".into(),
+        template: "feed.xml",
+        context: context(
+            sv,
+            &ctx.meta(
+                &site.config.title,
+                &site.config.description,
+                "feed.xml",
+                "feed",
+                "feed",
+            ),
+            Some((
+                "feed",
+                &FeedView {
+                    self_url: ctx.urls.abs("feed.xml"),
+                    updated,
+                    entries,
+                },
+            )),
+        ),
+        source: "feed.xml".into(),
+    }));
+    for w in &jobs {
+        if let Work::Ready(j) = w {
+            if let Some(page) = j.path.strip_suffix("index.html") {
+                sitemap.push(SitemapUrl {
+                    loc: ctx.urls.abs(page),
+                    lastmod: None,
+                });
+            }
+        }
+    }
+    sitemap.sort_by(|a, b| a.loc.cmp(&b.loc));
+    jobs.push(Work::Ready(Job {
+        path: "sitemap.xml".into(),
+        template: "sitemap.xml",
+        context: context(
+            sv,
+            &ctx.meta("Sitemap", "", "sitemap.xml", "sitemap", "sitemap"),
+            Some(("sitemap", &SitemapView { urls: sitemap })),
+        ),
+        source: "sitemap.xml".into(),
+    }));
+    jobs.push(Work::Ready(Job {
+        path: "robots.txt".into(),
+        template: "robots.txt",
+        context: context(
+            sv,
+            &ctx.meta("robots", "", "robots.txt", "robots", "robots"),
+            None,
+        ),
+        source: "robots.txt".into(),
+    }));
+    jobs
+}
+
+fn free_terms(map: &BTreeMap<String, crate::site::Term>) -> Vec<TermData> {
+    map.iter()
+        .map(|(slug, t)| TermData {
+            slug: slug.clone(),
+            title: t.title.clone(),
+            description: None,
+            synonyms: Vec::new(),
+            incidents: t.incidents.clone(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_human(45), "45 min");
+        assert_eq!(duration_human(120), "2 h");
+        assert_eq!(duration_human(150), "2 h 30 min");
+        assert_eq!(duration_human(1440), "1 day");
+        assert_eq!(duration_human(3000), "2 days 2 h");
+    }
+
+    #[test]
+    fn tera_positions() {
+        assert_eq!(
+            parse_tera_position("Failed to parse 'x'\n --> 3:7\n  |"),
+            Some((3, 7))
+        );
+        assert_eq!(parse_tera_position("nothing"), None);
+    }
+}

@@ -179,18 +179,28 @@ impl<'n> Fields<'n> {
             .iter()
             .find(|e| e.key == key)
             .map(|e| &e.value)
-            .filter(|n| !matches!(n.value, Value::Null))
+            .filter(|n| match &n.value {
+                // An empty value is an absent value: `venue: ""` in the `new`
+                // template is fine to leave, and a required one says "is empty".
+                Value::Null => false,
+                Value::Str(s) => !s.trim().is_empty(),
+                _ => true,
+            })
     }
 
     fn required(&self, ctx: &mut Ctx<'_>, key: &str) -> Option<&'n Node> {
         let found = self.get(key);
         if found.is_none() {
-            let msg = if self.entries.iter().any(|e| e.key == key) {
-                format!("`{key}` is empty in {}", self.what)
-            } else {
-                format!("missing required field `{key}` in {}", self.what)
-            };
-            ctx.error_at(self.line, self.col, msg, None);
+            match self.entries.iter().find(|e| e.key == key) {
+                // Present but empty: point at the value the contributor must fill.
+                Some(e) => ctx.error(&e.value, format!("`{key}` is empty in {}", self.what), None),
+                None => ctx.error_at(
+                    self.line,
+                    self.col,
+                    format!("missing required field `{key}` in {}", self.what),
+                    None,
+                ),
+            }
         }
         found
     }

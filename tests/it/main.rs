@@ -1,0 +1,28 @@
+//! The integration tests of blameless: one test binary (fast to link, shares the
+//! harness). Each module builds or checks a fixture site from `tests/fixtures/` in a
+//! temp dir and asserts on the output, the diagnostics or the exit code.
+//!
+//! | module | what it covers |
+//! |---|---|
+//! | `valid_site` | every page of a complete site under a sub-path base URL, links, failure chain, related ranking, pattern pages, feed, sitemap |
+//! | `invalid_site` | every validation error case, the whole report compared with `tests/fixtures/invalid/expected.txt` |
+//! | `overrides` | site templates and static files replace the embedded theme |
+//! | `output_safety` | failed builds leave the old output intact; refused output directories |
+//! | `determinism` | two builds under different threads, time zone and file order are identical |
+//! | `repo_content` | this repository's own `content/` builds |
+//! | `cli` | exit codes, `--help`, `new` |
+//! | `hostile` | nothing a story contains can run script on the site |
+//!
+//! Set `BLAMELESS_BLESS=1` to rewrite `expected.txt` files after an intended change,
+//! then review the diff line by line.
+
+mod harness;
+
+mod cli;
+mod determinism;
+mod hostile;
+mod invalid_site;
+mod output_safety;
+mod overrides;
+mod repo_content;
+mod valid_site;

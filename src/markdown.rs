@@ -113,7 +113,53 @@ pub fn render(
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         renderer.event(event, range.start);
     }
-    renderer.finish(body.len())
+    let mut rendered = renderer.finish(body.len());
+    rendered
+        .diagnostics
+        .extend(hidden_characters(input, body_start));
+    rendered
+}
+
+/// Control characters and bidirectional overrides in the body: they can hide text or
+/// make a line read differently from what it is ("Trojan source"), so each is an
+/// error at its position (at most 20 per file, then a count).
+fn hidden_characters(input: &MarkdownInput<'_>, body_start: usize) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut more = 0usize;
+    for (i, c) in input.file_text[body_start..].char_indices() {
+        if !crate::diagnostics::is_dangerous_char(c) || c == '\r' {
+            continue;
+        }
+        if found.len() == 20 {
+            more += 1;
+            continue;
+        }
+        let (line, col) = input.line_index.position(input.file_text, body_start + i);
+        let what = if c.is_control() {
+            "control character"
+        } else {
+            "invisible bidirectional control"
+        };
+        found.push(
+            Diagnostic::error(
+                input.path,
+                line,
+                col,
+                format!("{what} U+{:04X} is not allowed", c as u32),
+            )
+            .with_help("delete it; it can hide text or reorder how a line reads"),
+        );
+    }
+    if more > 0 {
+        let (line, col) = found.last().map_or((1, 1), |d| (d.line, d.col));
+        found.push(Diagnostic::error(
+            input.path,
+            line,
+            col,
+            format!("{more} more hidden characters are not shown"),
+        ));
+    }
+    found
 }
 
 /// The parser options: the GitHub-flavoured features postmortems use. Heading

@@ -51,6 +51,30 @@ impl Outcome {
     }
 }
 
+/// Prints how long each stage took when `BLAMELESS_TIMINGS` is set (for
+/// benchmarks; never part of normal output).
+struct StageTimer {
+    last: Option<std::time::Instant>,
+}
+
+impl StageTimer {
+    fn from_env() -> Self {
+        StageTimer {
+            last: std::env::var_os("BLAMELESS_TIMINGS").map(|_| std::time::Instant::now()),
+        }
+    }
+
+    fn stage(&mut self, name: &str) {
+        if let Some(last) = self.last {
+            eprintln!(
+                "timing: {name:<10} {:>8.1} ms",
+                last.elapsed().as_secs_f64() * 1000.0
+            );
+            self.last = Some(std::time::Instant::now());
+        }
+    }
+}
+
 /// Stem of a content path: `content/incidents/a.md` → `a`.
 fn stem(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);
@@ -60,7 +84,9 @@ fn stem(path: &str) -> &str {
 /// Load, validate and render the site in memory. Environment problems (no site root,
 /// no `site.yaml`) are errors; content problems are diagnostics in the outcome.
 pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
+    let mut timer = StageTimer::from_env();
     let sources = source::load(root)?;
+    timer.stage("load");
     let mut diags = sources.diagnostics.clone();
 
     // A site.yaml that could not be read is already reported; do not add "missing
@@ -143,6 +169,7 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
     let (pages, mut d) = validate_all(&sources.pages, schema::page);
     diags.append(&mut d);
     let (incidents, mut d) = validate_all(&sources.incidents, |f| schema::incident(f, &vocab));
+    timer.stage("validate");
     diags.append(&mut d);
 
     if sources.incidents.is_empty() && !sources.failed.iter().any(|(k, _)| k == "incidents") {
@@ -152,14 +179,45 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
         );
     }
 
+    // Every content file that exists is a valid link target, even one with errors of
+    // its own (reported once, in that file).
+    let base_path = config.as_ref().map_or("/", |c| c.base_path.as_str());
+    let mut urls: BTreeMap<String, String> = BTreeMap::new();
+    for (files, prefix) in [
+        (&sources.incidents, "incidents/"),
+        (&sources.patterns, "patterns/"),
+        (&sources.pages, ""),
+    ] {
+        for f in files {
+            urls.insert(
+                f.rel_path.clone(),
+                format!("{base_path}{prefix}{}/", stem(&f.rel_path)),
+            );
+        }
+    }
+    let counts = (incidents.len(), patterns.len(), pages.len());
     let Some(config) = config else {
+        // Without a configuration nothing can be rendered, but every body is still
+        // checked so all problems show up in one run.
+        let bodies: Vec<(String, Body)> = sources
+            .incidents
+            .iter()
+            .chain(&sources.patterns)
+            .chain(&sources.pages)
+            .filter_map(|f| Some((f.rel_path.clone(), schema::body(f)?)))
+            .collect();
+        let rendered: Vec<RenderedMarkdown> = bodies
+            .par_iter()
+            .map(|(path, body)| render_markdown(path, body, base_path, &urls))
+            .collect();
+        diags.extend(rendered.into_iter().flat_map(|r| r.diagnostics));
         diagnostics::sort(&mut diags);
         return Ok(Outcome {
             diagnostics: diags,
+            counts,
             ..Outcome::default()
         });
     };
-    let counts = (incidents.len(), patterns.len(), pages.len());
     // Files that failed validation still get their Markdown checked.
     let valid: std::collections::BTreeSet<&str> = incidents
         .iter()
@@ -176,25 +234,11 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
         .filter_map(|f| Some((f.rel_path.clone(), schema::body(f)?)))
         .collect();
     let (site, mut d) = site::assemble(config, incidents, patterns, symptoms, pages);
+    timer.stage("assemble");
     diags.append(&mut d);
 
-    // Every content file that exists is a valid link target, even one with errors of
-    // its own (reported once, in that file).
-    let base_path = &site.config.base_path;
-    let mut urls: BTreeMap<String, String> = BTreeMap::new();
-    for (files, prefix) in [
-        (&sources.incidents, "incidents/"),
-        (&sources.patterns, "patterns/"),
-        (&sources.pages, ""),
-    ] {
-        for f in files {
-            urls.insert(
-                f.rel_path.clone(),
-                format!("{base_path}{prefix}{}/", stem(&f.rel_path)),
-            );
-        }
-    }
     let (bodies, mut d) = render_bodies(&site, &unvalidated, &urls);
+    timer.stage("markdown");
     diags.append(&mut d);
 
     let theme = theme::merge(&sources.templates, &sources.static_files);
@@ -208,6 +252,7 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
         },
     );
     diags.append(&mut d);
+    timer.stage("render");
     diagnostics::sort(&mut diags);
     Ok(Outcome {
         files,
@@ -239,19 +284,7 @@ fn render_bodies(
     urls: &BTreeMap<String, String>,
 ) -> (Bodies, Vec<Diagnostic>) {
     let config = &site.config;
-    let render_one = |path: &str, body: &Body| -> RenderedMarkdown {
-        let index = LineIndex::new(&body.file_text);
-        let input = MarkdownInput {
-            path,
-            file_text: &body.file_text,
-            body_offset: body.offset,
-            line_index: &index,
-            base_path: &config.base_path,
-        };
-        let resolve =
-            |link: &str| resolve_link(path, link).and_then(|target| urls.get(&target).cloned());
-        markdown::render(&input, &resolve)
-    };
+    let render_one = |path: &str, body: &Body| render_markdown(path, body, &config.base_path, urls);
     let incidents: Vec<RenderedMarkdown> = site
         .incidents
         .par_iter()
@@ -288,6 +321,27 @@ fn render_bodies(
         },
         diags,
     )
+}
+
+/// Render one Markdown body; links to other content files resolve through `urls`
+/// (content path → site URL).
+fn render_markdown(
+    path: &str,
+    body: &Body,
+    base_path: &str,
+    urls: &BTreeMap<String, String>,
+) -> RenderedMarkdown {
+    let index = LineIndex::new(&body.file_text);
+    let input = MarkdownInput {
+        path,
+        file_text: &body.file_text,
+        body_offset: body.offset,
+        line_index: &index,
+        base_path,
+    };
+    let resolve =
+        |link: &str| resolve_link(path, link).and_then(|target| urls.get(&target).cloned());
+    markdown::render(&input, &resolve)
 }
 
 /// The content path a relative link from `from` names: `content/incidents/a.md` +

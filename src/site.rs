@@ -47,6 +47,8 @@ pub struct Site {
     pub platforms: BTreeMap<Platform, Vec<usize>>,
     /// Year → incidents.
     pub years: BTreeMap<u16, Vec<usize>>,
+    /// Incident id → position in `incidents`.
+    pub by_id: BTreeMap<Slug, usize>,
 }
 
 /// Other incidents sharing one pattern with an incident.
@@ -140,8 +142,10 @@ pub fn assemble(
             );
         }
     }
-    for page in &pages {
-        if RESERVED_PAGE_SLUGS.contains(&page.slug.as_str()) {
+    // A page named like a section would overwrite it: report it and leave it out.
+    pages.retain(|page| {
+        let reserved = RESERVED_PAGE_SLUGS.contains(&page.slug.as_str());
+        if reserved {
             diags.push(
                 Diagnostic::error(
                     &page.path,
@@ -155,9 +159,16 @@ pub fn assemble(
                 .with_help("rename the file"),
             );
         }
-    }
+        !reserved
+    });
 
+    let by_id = incidents
+        .iter()
+        .enumerate()
+        .map(|(i, inc)| (inc.id.clone(), i))
+        .collect();
     let site = Site {
+        by_id,
         config,
         incidents,
         patterns,
@@ -222,7 +233,7 @@ impl Site {
 
     /// Position of the incident with this id.
     pub fn incident_index(&self, id: &Slug) -> Option<usize> {
-        self.incidents.iter().position(|i| &i.id == id)
+        self.by_id.get(id).copied()
     }
 
     /// For incident `i`: for each pattern of its chain (in chain order), the other

@@ -363,6 +363,8 @@ pub struct SiteConfig {
     pub branch: String,
     /// BCP 47 language tag for `<html lang>`.
     pub language: String,
+    /// Incidents per page on the home page and list pages (default 50).
+    pub paginate_by: usize,
 }
 
 /// Where a story was told.

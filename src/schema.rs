@@ -96,6 +96,7 @@ const SITE_FIELDS: &[&str] = &[
     "repository",
     "branch",
     "language",
+    "paginate_by",
 ];
 
 /// Collects diagnostics for one file.
@@ -971,6 +972,20 @@ pub fn site_config(file: &SourceFile) -> (Option<SiteConfig>, Vec<Diagnostic>) {
         .map(|r| r.trim_end_matches('/').to_string());
     let branch = opt_string(&mut ctx, &f, "branch", 100).unwrap_or_else(|| "main".into());
     let language = opt_string(&mut ctx, &f, "language", 20).unwrap_or_else(|| "en".into());
+    let paginate_by = match f.get("paginate_by") {
+        None => 50,
+        Some(n) => match &n.value {
+            Value::Int(i) if (5..=1000).contains(i) => *i as usize,
+            _ => {
+                ctx.error(
+                    n,
+                    "`paginate_by` must be a whole number from 5 to 1000",
+                    Some("it is how many incidents a list page shows; the default is 50".into()),
+                );
+                50
+            }
+        },
+    };
     if ctx.has_errors() {
         return (None, ctx.diags);
     }
@@ -984,6 +999,7 @@ pub fn site_config(file: &SourceFile) -> (Option<SiteConfig>, Vec<Diagnostic>) {
             repository,
             branch,
             language,
+            paginate_by,
         })
     })();
     (built, ctx.diags)

@@ -5,7 +5,7 @@
 //!
 //! | template | extra context |
 //! |---|---|
-//! | `index.html` | `home`: [`HomeView`] |
+//! | `index.html` | `home`: [`HomeView`] (paginated: `/`, `/page/2/`...) |
 //! | `incident.html` | `incident`: [`IncidentView`] |
 //! | `patterns.html` | `patterns`: [`PatternsView`] |
 //! | `pattern.html` | `pattern`: [`PatternView`] |
@@ -199,11 +199,43 @@ pub struct IncidentRef {
     pub shared: usize,
 }
 
+/// Where a page stands in a paginated list (`paginate_by` in `site.yaml`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Pagination {
+    /// 1-based number of this page.
+    pub current: usize,
+    /// Number of pages (at least 1).
+    pub total_pages: usize,
+    /// Items in the whole list.
+    pub total_items: usize,
+    /// Items per page.
+    pub per_page: usize,
+    /// Previous page, if any.
+    pub prev_url: Option<String>,
+    /// Next page, if any.
+    pub next_url: Option<String>,
+    /// Every page.
+    pub pages: Vec<PageLink>,
+}
+
+/// A link to one page of a paginated list.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageLink {
+    /// 1-based page number.
+    pub number: usize,
+    /// Root-relative URL.
+    pub url: String,
+    /// Whether this is the page being shown.
+    pub current: bool,
+}
+
 /// The home page.
 #[derive(Debug, Clone, Serialize)]
 pub struct HomeView {
-    /// Every incident, newest first.
+    /// This page's incidents: all incidents newest first, paginated.
     pub incidents: Vec<IncidentCard>,
+    /// Pagination of the incident list (`/`, `/page/2/`, ...).
+    pub pagination: Pagination,
     /// Browse entry points (patterns, symptoms, components, organizations, platforms,
     /// years) with their number of terms.
     pub browse: Vec<TermLink>,
@@ -408,11 +440,18 @@ pub struct PatternView {
     pub toc: Vec<TocEntry>,
     /// "Edit this page" URL.
     pub edit_url: Option<String>,
-    /// Incidents in which the pattern contributed, newest first.
+    /// This page's incidents in which the pattern contributed, newest first.
     pub incidents: Vec<PatternIncident>,
-    /// Resolutions those incidents aimed at this pattern, done first.
+    /// Pagination of the incident list (`patterns/x/page/2/`...). Only page 1
+    /// carries the body, TOC and resolutions.
+    pub pagination: Pagination,
+    /// Resolutions those incidents aimed at this pattern, done first (at most 60,
+    /// page 1 only).
     pub resolutions: Vec<PatternResolution>,
-    /// Patterns it most often occurs with (at most 8), most frequent first.
+    /// How many resolutions aimed at this pattern there are in all (page 1 only).
+    pub resolution_count: usize,
+    /// Patterns it most often occurs with (at most 8), most frequent first (page 1
+    /// only).
     pub co_occurring: Vec<CoPattern>,
 }
 
@@ -448,8 +487,10 @@ pub struct TermView {
     pub description: Option<String>,
     /// Other words for it (symptoms).
     pub synonyms: Vec<String>,
-    /// Incidents, newest first.
+    /// This page's incidents, newest first.
     pub incidents: Vec<IncidentCard>,
+    /// Pagination of the incident list.
+    pub pagination: Pagination,
 }
 
 /// A free page.

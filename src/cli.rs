@@ -146,7 +146,7 @@ fn build(root: &Path, output: Option<&Path>, base_url: Option<String>) -> anyhow
     }
     eprintln!(
         "built {} files into {} in {} ms ({})",
-        outcome.files.len(),
+        outcome.files,
         out.display(),
         start.elapsed().as_millis(),
         summary_line(&outcome)

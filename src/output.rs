@@ -107,20 +107,16 @@ pub fn check_output_dir(root: &Path, out: &Path) -> anyhow::Result<()> {
 
 /// Replace the directory `out` with exactly `files` (plus the [`MARKER`]), atomically:
 /// either the new tree is in place, or the previous one is untouched and an error is
-/// returned.
+/// returned. [`Staging`] does the work; this is it for a list of files in memory.
 ///
-/// Checks `out` with [`check_output_dir`] first, holds an exclusive lock on
-/// `<parent>/.<name>.lock` while writing, cleans up marked staging directories left by
-/// a crashed build, writes into `<parent>/.<name>.staging-<pid>-<nanos>` and renames it
-/// over `out`. An invalid file path (absolute, with `..`, a backslash, a duplicate…) is
-/// an internal bug and an error. See [`FAIL_AFTER_WRITES_VAR`] for fault injection.
+/// An invalid file path (absolute, with `..`, a backslash, a duplicate…) is an
+/// internal bug and an error. See [`FAIL_AFTER_WRITES_VAR`] for fault injection.
 pub fn write_site(root: &Path, out: &Path, files: &[OutputFile]) -> anyhow::Result<()> {
     let fail_after = parse_fail_after(std::env::var_os(FAIL_AFTER_WRITES_VAR))?;
     write_site_with(root, out, files, fail_after)
 }
 
-/// [`write_site`] with the fault injection passed in rather than read from the
-/// environment, so tests do not race on a process-wide variable.
+/// [`write_site`] with the fault injection passed in.
 fn write_site_with(
     root: &Path,
     out: &Path,
@@ -128,77 +124,190 @@ fn write_site_with(
     fail_after: Option<usize>,
 ) -> anyhow::Result<()> {
     validate_paths(files)?;
-    check_output_dir(root, out)?;
-    let out_c = resolve(out)?;
-    let (parent, name) = match (out_c.parent(), out_c.file_name()) {
-        (Some(parent), Some(name)) => (parent.to_path_buf(), name.to_os_string()),
-        _ => bail!(
-            "refusing to use `{}` as the output directory: it has no parent",
-            out.display()
-        ),
-    };
-    fs::create_dir_all(&parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
+    let staging = Staging::begin_with(root, out, fail_after)?;
+    files.par_iter().try_for_each(|f| staging.write(f))?;
+    staging.commit()
+}
 
-    let lock_path = parent.join(sidecar(&name, ".lock"));
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("cannot open the lock file `{}`", lock_path.display()))?;
-    match try_lock(&lock) {
-        Ok(true) => {}
-        Ok(false) => bail!(
-            "another build is writing to `{}` (it holds `{}`)",
-            out.display(),
-            lock_path.display()
-        ),
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot lock `{}`", lock_path.display()));
-        }
+/// A new output tree being written beside `out`: files stream in (from several
+/// threads) as they are rendered, so a 10,000-page site never sits in memory whole.
+///
+/// [`Staging::begin`] checks `out` with [`check_output_dir`], takes an exclusive lock
+/// on `<parent>/.<name>.lock`, cleans up marked staging directories left by a crashed
+/// build and creates `<parent>/.<name>.staging-<pid>-<nanos>` holding the [`MARKER`].
+/// [`Staging::commit`] swaps it in; dropping an uncommitted staging removes it, so an
+/// error anywhere leaves the previous output byte-for-byte intact.
+#[derive(Debug)]
+pub struct Staging {
+    /// What the user asked for (for messages).
+    out: PathBuf,
+    /// `out`, resolved.
+    out_c: PathBuf,
+    parent: PathBuf,
+    name: OsString,
+    suffix: String,
+    stage: PathBuf,
+    /// Held until the staging is committed or dropped.
+    _lock: File,
+    fail_after: Option<usize>,
+    written: AtomicUsize,
+    committed: bool,
+}
+
+impl Staging {
+    /// Check `out`, lock it and create the staging directory.
+    pub fn begin(root: &Path, out: &Path) -> anyhow::Result<Staging> {
+        let fail_after = parse_fail_after(std::env::var_os(FAIL_AFTER_WRITES_VAR))?;
+        Staging::begin_with(root, out, fail_after)
     }
 
-    remove_stale(&parent, &name)?;
+    /// [`Staging::begin`] with the fault injection passed in rather than read from
+    /// the environment, so tests do not race on a process-wide variable.
+    fn begin_with(root: &Path, out: &Path, fail_after: Option<usize>) -> anyhow::Result<Staging> {
+        check_output_dir(root, out)?;
+        let out_c = resolve(out)?;
+        let (parent, name) = match (out_c.parent(), out_c.file_name()) {
+            (Some(parent), Some(name)) => (parent.to_path_buf(), name.to_os_string()),
+            _ => bail!(
+                "refusing to use `{}` as the output directory: it has no parent",
+                out.display()
+            ),
+        };
+        fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create `{}`", parent.display()))?;
 
-    let suffix = unique_suffix();
-    let stage = parent.join(sidecar(&name, &format!(".staging-{suffix}")));
-    fs::create_dir(&stage)
-        .with_context(|| format!("cannot create the staging directory `{}`", stage.display()))?;
-    if let Err(e) = write_tree(&stage, files, fail_after) {
-        let _ = fs::remove_dir_all(&stage);
-        return Err(e.context(format!("cannot write the site to `{}`", out.display())));
-    }
-
-    let old = parent.join(sidecar(&name, &format!(".old-{suffix}")));
-    let had_old = match fs::symlink_metadata(&out_c) {
-        Ok(_) => {
-            if let Err(e) = fs::rename(&out_c, &old) {
-                let _ = fs::remove_dir_all(&stage);
-                return Err(e).with_context(|| {
-                    format!("cannot move the previous output `{}` aside", out.display())
-                });
+        let lock_path = parent.join(sidecar(&name, ".lock"));
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("cannot open the lock file `{}`", lock_path.display()))?;
+        match try_lock(&lock) {
+            Ok(true) => {}
+            Ok(false) => bail!(
+                "another build is writing to `{}` (it holds `{}`)",
+                out.display(),
+                lock_path.display()
+            ),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot lock `{}`", lock_path.display()));
             }
-            true
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&stage);
-            return Err(e).with_context(|| format!("cannot read `{}`", out.display()));
+
+        remove_stale(&parent, &name)?;
+
+        let suffix = unique_suffix();
+        let stage = parent.join(sidecar(&name, &format!(".staging-{suffix}")));
+        fs::create_dir(&stage).with_context(|| {
+            format!("cannot create the staging directory `{}`", stage.display())
+        })?;
+        let staging = Staging {
+            out: out.to_path_buf(),
+            out_c,
+            parent,
+            name,
+            suffix,
+            stage,
+            _lock: lock,
+            fail_after,
+            written: AtomicUsize::new(0),
+            committed: false,
+        };
+        let marker = staging.stage.join(MARKER);
+        File::create_new(&marker)
+            .with_context(|| format!("cannot write `{}`", marker.display()))?;
+        Ok(staging)
+    }
+
+    /// Write one file into the staging directory (safe to call from several threads).
+    /// A path that is invalid, or already written, is an error.
+    pub fn write(&self, file: &OutputFile) -> anyhow::Result<()> {
+        check_path(&file.path)?;
+        self.check_injected_failure()?;
+        let path = self.stage.join(&file.path);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).with_context(|| {
+                format!(
+                    "cannot write the site to `{}`: cannot create `{}`",
+                    self.out.display(),
+                    dir.display()
+                )
+            })?;
         }
-    };
-    if let Err(e) = fs::rename(&stage, &out_c) {
+        File::create_new(&path)
+            .and_then(|mut f| f.write_all(&file.bytes))
+            .with_context(|| {
+                format!(
+                    "cannot write the site to `{}`: cannot write `{}`",
+                    self.out.display(),
+                    file.path
+                )
+            })?;
+        self.written.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The test-only failure of [`FAIL_AFTER_WRITES_VAR`], as a full disk would fail.
+    fn check_injected_failure(&self) -> anyhow::Result<()> {
+        match self.fail_after {
+            Some(n) if self.written() >= n => Err(anyhow!(
+                "injected failure after {n} writes ({FAIL_AFTER_WRITES_VAR})"
+            )
+            .context(format!("cannot write the site to `{}`", self.out.display()))),
+            _ => Ok(()),
+        }
+    }
+
+    /// How many files were written so far (the marker not counted).
+    pub fn written(&self) -> usize {
+        self.written.load(Ordering::SeqCst)
+    }
+
+    /// Swap the staging directory in place of `out` and delete the previous tree.
+    pub fn commit(mut self) -> anyhow::Result<()> {
+        self.check_injected_failure()?;
+        let old = self
+            .parent
+            .join(sidecar(&self.name, &format!(".old-{}", self.suffix)));
+        let had_old = match fs::symlink_metadata(&self.out_c) {
+            Ok(_) => {
+                fs::rename(&self.out_c, &old).with_context(|| {
+                    format!(
+                        "cannot move the previous output `{}` aside",
+                        self.out.display()
+                    )
+                })?;
+                true
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read `{}`", self.out.display()));
+            }
+        };
+        if let Err(e) = fs::rename(&self.stage, &self.out_c) {
+            if had_old {
+                // Put the previous output back; it was only renamed.
+                let _ = fs::rename(&old, &self.out_c);
+            }
+            return Err(e)
+                .with_context(|| format!("cannot move the new site to `{}`", self.out.display()));
+        }
+        self.committed = true;
         if had_old {
-            // Put the previous output back; it was only renamed.
-            let _ = fs::rename(&old, &out_c);
+            remove_old_tree(&old);
         }
-        let _ = fs::remove_dir_all(&stage);
-        return Err(e).with_context(|| format!("cannot move the new site to `{}`", out.display()));
+        Ok(())
     }
-    if had_old {
-        remove_old_tree(&old);
+}
+
+impl Drop for Staging {
+    /// An uncommitted staging directory is removed: the build failed.
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.stage);
+        }
     }
-    drop(lock);
-    Ok(())
 }
 
 /// Take an exclusive advisory lock (`flock` on Unix, `LockFileEx` on Windows) without
@@ -213,44 +322,6 @@ fn try_lock(file: &File) -> io::Result<bool> {
     }
 }
 
-/// Write the marker, then every file, into the fresh directory `stage`.
-fn write_tree(stage: &Path, files: &[OutputFile], fail_after: Option<usize>) -> anyhow::Result<()> {
-    let marker = stage.join(MARKER);
-    File::create_new(&marker).with_context(|| format!("cannot write `{}`", marker.display()))?;
-    let dirs: BTreeSet<&str> = files
-        .iter()
-        .filter_map(|f| f.path.rsplit_once('/').map(|(dir, _)| dir))
-        .collect();
-    for dir in dirs {
-        let path = stage.join(dir);
-        fs::create_dir_all(&path).with_context(|| format!("cannot create `{}`", path.display()))?;
-    }
-    let written = AtomicUsize::new(0);
-    let injected =
-        |n: usize| anyhow!("injected failure after {n} writes ({FAIL_AFTER_WRITES_VAR})");
-    files
-        .par_iter()
-        .try_for_each(|file| -> anyhow::Result<()> {
-            if let Some(n) = fail_after {
-                if written.load(Ordering::SeqCst) >= n {
-                    return Err(injected(n));
-                }
-            }
-            let path = stage.join(&file.path);
-            File::create_new(&path)
-                .and_then(|mut f| f.write_all(&file.bytes))
-                .with_context(|| format!("cannot write `{}`", file.path))?;
-            written.fetch_add(1, Ordering::SeqCst);
-            Ok(())
-        })?;
-    if let Some(n) = fail_after {
-        if written.load(Ordering::SeqCst) >= n {
-            return Err(injected(n));
-        }
-    }
-    Ok(())
-}
-
 /// Every path must be a plain relative path that stays inside the output directory.
 /// The renderer builds them from validated slugs, so a bad one is a bug, not a content
 /// problem.
@@ -258,35 +329,12 @@ fn validate_paths(files: &[OutputFile]) -> anyhow::Result<()> {
     let mut seen = BTreeSet::new();
     for file in files {
         let path = file.path.as_str();
-        let bad = |why: &str| {
-            anyhow!(
-                "internal error: invalid output path `{}`: {why}",
-                path.escape_debug()
-            )
-        };
-        if path.is_empty() {
-            return Err(bad("it is empty"));
-        }
-        if path.starts_with('/') || Path::new(path).is_absolute() {
-            return Err(bad("it is absolute"));
-        }
-        if path.contains('\\') {
-            return Err(bad("it contains a backslash"));
-        }
-        if path.contains('\0') {
-            return Err(bad("it contains a NUL byte"));
-        }
-        if path
-            .split('/')
-            .any(|c| c.is_empty() || c == "." || c == "..")
-        {
-            return Err(bad("it has an empty, `.` or `..` component"));
-        }
-        if path == MARKER {
-            return Err(bad("it is the marker file"));
-        }
+        check_path(path)?;
         if !seen.insert(path) {
-            return Err(bad("it appears twice"));
+            return Err(anyhow!(
+                "internal error: invalid output path `{}`: it appears twice",
+                path.escape_debug()
+            ));
         }
     }
     // `a` and `a/b` cannot both be files.
@@ -302,6 +350,38 @@ fn validate_paths(files: &[OutputFile]) -> anyhow::Result<()> {
             }
             prefix = dir;
         }
+    }
+    Ok(())
+}
+
+/// One path must be a plain relative path that stays inside the output directory.
+fn check_path(path: &str) -> anyhow::Result<()> {
+    let bad = |why: &str| {
+        anyhow!(
+            "internal error: invalid output path `{}`: {why}",
+            path.escape_debug()
+        )
+    };
+    if path.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if path.starts_with('/') || Path::new(path).is_absolute() {
+        return Err(bad("it is absolute"));
+    }
+    if path.contains('\\') {
+        return Err(bad("it contains a backslash"));
+    }
+    if path.contains('\0') {
+        return Err(bad("it contains a NUL byte"));
+    }
+    if path
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Err(bad("it has an empty, `.` or `..` component"));
+    }
+    if path == MARKER {
+        return Err(bad("it is the marker file"));
     }
     Ok(())
 }

@@ -11,15 +11,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context as _;
 use rayon::prelude::*;
 
 use crate::diagnostics::{self, Diagnostic, LineIndex};
 use crate::highlight;
 use crate::markdown::{self, MarkdownInput, RenderedMarkdown};
 use crate::model::Body;
-use crate::output::{self, OutputFile};
-use crate::render::{self, Assets, Bodies};
+use crate::output;
+use crate::render::{self, Assets, Bodies, Sink};
 use crate::schema::{self, Vocabulary};
 use crate::site::{self, Site};
 use crate::source::{self, SourceFile};
@@ -32,12 +31,12 @@ pub struct Options {
     pub base_url: Option<String>,
 }
 
-/// What a run produced: the files (empty when the site could not be rendered) and
-/// every diagnostic, sorted.
+/// What a run produced: how many files were rendered (0 when the site could not be
+/// rendered) and every diagnostic, sorted.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// Output files, sorted by path.
-    pub files: Vec<OutputFile>,
+    /// Number of output files rendered.
+    pub files: usize,
     /// All content problems, sorted by path and position.
     pub diagnostics: Vec<Diagnostic>,
     /// Number of incidents, patterns and pages that validated.
@@ -81,9 +80,15 @@ fn stem(path: &str) -> &str {
     name.strip_suffix(".md").unwrap_or(name)
 }
 
-/// Load, validate and render the site in memory. Environment problems (no site root,
-/// no `site.yaml`) are errors; content problems are diagnostics in the outcome.
+/// Load, validate and render the site, writing nothing (`check`). Environment
+/// problems (no site root, no `site.yaml`) are errors; content problems are
+/// diagnostics in the outcome.
 pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
+    run_into(root, options, &|_file| Ok(()))
+}
+
+/// [`run`], handing every rendered file to `sink` as soon as it exists.
+pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Result<Outcome> {
     let mut timer = StageTimer::from_env();
     let sources = source::load(root)?;
     timer.stage("load");
@@ -250,7 +255,8 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
             theme: &theme,
             syntax_css: &syntax_css,
         },
-    );
+        sink,
+    )?;
     diags.append(&mut d);
     timer.stage("render");
     diagnostics::sort(&mut diags);
@@ -365,11 +371,13 @@ pub fn resolve_link(from: &str, link: &str) -> Option<String> {
 /// output atomically. Returns the outcome (its diagnostics tell why nothing was
 /// written). The output directory is checked before any work.
 pub fn build(root: &Path, out: &Path, options: &Options) -> anyhow::Result<Outcome> {
-    output::check_output_dir(root, out)?;
-    let outcome = run(root, options)?;
+    // Files stream into a staging directory beside `out` as they are rendered; it
+    // replaces `out` only if the whole run found no error, and is removed otherwise.
+    source::check_root(root)?;
+    let staging = output::Staging::begin(root, out)?;
+    let outcome = run_into(root, options, &|file| staging.write(&file))?;
     if !outcome.has_errors() {
-        output::write_site(root, out, &outcome.files)
-            .with_context(|| format!("could not write the site to {}", out.display()))?;
+        staging.commit()?;
     }
     Ok(outcome)
 }

@@ -89,13 +89,14 @@ pub fn render(
     site: &Site,
     bodies: &Bodies,
     assets: &Assets<'_>,
-) -> (Vec<OutputFile>, Vec<Diagnostic>) {
+    sink: &Sink<'_>,
+) -> anyhow::Result<(usize, Vec<Diagnostic>)> {
     let mut diags = Vec::new();
     let tera = match compile(assets.theme) {
         Ok(t) => t,
         Err(mut d) => {
             diags.append(&mut d);
-            return (Vec::new(), diags);
+            return Ok((0, diags));
         }
     };
     let urls = Urls {
@@ -118,7 +119,8 @@ pub fn render(
     ctx.cards = site.incidents.par_iter().map(|i| ctx.card(i)).collect();
     let work = jobs(&ctx, &site_view);
 
-    let results: Vec<Result<OutputFile, (String, String, String)>> = work
+    // Each page goes to the sink as soon as it is rendered; only its path is kept.
+    let results: Vec<Result<String, (String, String, String)>> = work
         .into_par_iter()
         .map(|w| {
             let job = w();
@@ -130,15 +132,16 @@ pub fn render(
             )
         })
         .map(|(path, template, source, result)| match result {
-            Ok(html) => Ok(OutputFile {
-                path,
+            Ok(html) => sink(OutputFile {
+                path: path.clone(),
                 bytes: html.into_bytes(),
-            }),
-            Err(e) => Err((template.to_string(), source, error_chain(&e))),
+            })
+            .map(|()| Ok(path)),
+            Err(e) => Ok(Err((template.to_string(), source, error_chain(&e)))),
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
 
-    let mut files = Vec::with_capacity(results.len() + assets.theme.static_files.len() + 1);
+    let mut files: Vec<String> = Vec::with_capacity(results.len() + 1);
     let mut failed_templates: BTreeMap<String, (String, String, usize)> = BTreeMap::new();
     for r in results {
         match r {
@@ -175,30 +178,34 @@ pub fn render(
         );
     }
 
-    files.push(OutputFile {
+    sink(OutputFile {
         path: "syntax.css".into(),
         bytes: assets.syntax_css.as_bytes().to_vec(),
-    });
-    let mut static_files = static_outputs(&files, assets.theme, &mut diags);
-    files.append(&mut static_files);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    (files, diags)
+    })?;
+    files.push("syntax.css".into());
+    let static_files = static_outputs(&files, assets.theme, &mut diags);
+    let written = files.len() + static_files.len();
+    static_files.into_par_iter().try_for_each(sink)?;
+    Ok((written, diags))
 }
+
+/// Where rendered files go: the staging directory for `build`, nowhere for `check`.
+/// An error (a failed write) stops the render and is an environment error.
+pub type Sink<'a> = dyn Fn(OutputFile) -> anyhow::Result<()> + Sync + 'a;
 
 /// The theme's static files that can be copied beside the generated files. A static
 /// path that would overwrite a generated file, sit where a generated directory is,
 /// need a directory where a generated file is, or take the output marker's name is
 /// a content problem (so `check` finds it, and `build` never hits it as an I/O error).
 fn static_outputs(
-    generated: &[OutputFile],
+    generated: &[String],
     theme: &Theme,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<OutputFile> {
-    let files: std::collections::BTreeSet<&str> =
-        generated.iter().map(|f| f.path.as_str()).collect();
+    let files: std::collections::BTreeSet<&str> = generated.iter().map(String::as_str).collect();
     let dirs: std::collections::BTreeSet<&str> = generated
         .iter()
-        .flat_map(|f| f.path.match_indices('/').map(|(i, _)| &f.path[..i]))
+        .flat_map(|f| f.match_indices('/').map(|(i, _)| &f[..i]))
         .collect();
     let mut out = Vec::new();
     for (path, bytes) in &theme.static_files {

@@ -142,16 +142,35 @@ impl Sources {
 const SITE_CONFIG: &str = "site.yaml";
 const SYMPTOMS: &str = "content/symptoms.yaml";
 
-/// Read the site at `root`.
-///
-/// Environment problems (the root or its `site.yaml` or `content/` is missing) are
-/// errors; every content problem becomes a diagnostic in the returned [`Sources`].
-pub fn load(root: &Path) -> anyhow::Result<Sources> {
+/// The environment checks of [`load`], on their own: `root` is a directory holding
+/// `site.yaml` and `content/`. `build` runs them before it creates anything beside the
+/// output directory (which by default lies inside the root).
+pub fn check_root(root: &Path) -> anyhow::Result<()> {
     let meta = fs::metadata(root)
         .with_context(|| format!("cannot read the site root `{}`", root.display()))?;
     if !meta.is_dir() {
         bail!("the site root `{}` is not a directory", root.display());
     }
+    if matches!(fs::symlink_metadata(root.join(SITE_CONFIG)), Err(e) if e.kind() == io::ErrorKind::NotFound)
+    {
+        bail!("no site.yaml in {} (is --root right?)", root.display())
+    }
+    if matches!(fs::symlink_metadata(root.join("content")), Err(e) if e.kind() == io::ErrorKind::NotFound)
+    {
+        bail!(
+            "no content/ directory in {} (is --root right?)",
+            root.display()
+        )
+    }
+    Ok(())
+}
+
+/// Read the site at `root`.
+///
+/// Environment problems (the root or its `site.yaml` or `content/` is missing) are
+/// errors; every content problem becomes a diagnostic in the returned [`Sources`].
+pub fn load(root: &Path) -> anyhow::Result<Sources> {
+    check_root(root)?;
     let mut walker = Walker { diags: Vec::new() };
     let mut jobs = Vec::new();
     let mut failed = Vec::new();

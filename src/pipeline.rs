@@ -74,12 +74,6 @@ impl StageTimer {
     }
 }
 
-/// Stem of a content path: `content/incidents/a.md` → `a`.
-fn stem(path: &str) -> &str {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.strip_suffix(".md").unwrap_or(name)
-}
-
 /// Load, validate and render the site, writing nothing (`check`). Environment
 /// problems (no site root, no `site.yaml`) are errors; content problems are
 /// diagnostics in the outcome.
@@ -159,13 +153,13 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
     vocab.patterns = sources
         .patterns
         .iter()
-        .map(|f| stem(&f.rel_path).to_string())
+        .map(|f| schema::stem(&f.rel_path).to_string())
         .chain(failed("patterns"))
         .collect();
     vocab.incidents = sources
         .incidents
         .iter()
-        .map(|f| stem(&f.rel_path).to_string())
+        .map(|f| schema::stem(&f.rel_path).to_string())
         .chain(failed("incidents"))
         .collect();
 
@@ -196,7 +190,7 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
         for f in files {
             urls.insert(
                 f.rel_path.clone(),
-                format!("{base_path}{prefix}{}/", stem(&f.rel_path)),
+                format!("{base_path}{prefix}{}/", schema::stem(&f.rel_path)),
             );
         }
     }

@@ -503,14 +503,15 @@ pub fn body(file: &SourceFile) -> Option<Body> {
     })
 }
 
-/// The id of a content file: its stem.
-fn stem(path: &str) -> &str {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.strip_suffix(".md").unwrap_or(name)
-}
-
-/// Validate one incident file.
-pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec<Diagnostic>) {
+/// Validate one content file's front matter: split it, parse its YAML, open it as a
+/// mapping of `known` fields (missing-field errors point at the opening `---`), and
+/// let `build` read the fields. `build`'s value is kept only when the file has no
+/// error at all, so a half-valid value never escapes.
+fn content_file<T>(
+    file: &SourceFile,
+    known: &[&str],
+    build: impl FnOnce(&mut Ctx<'_>, &Fields<'_>, Body) -> Option<T>,
+) -> (Option<T>, Vec<Diagnostic>) {
     let index = LineIndex::new(&file.text);
     let mut ctx = Ctx {
         path: &file.rel_path,
@@ -519,31 +520,55 @@ pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec
     let Some((root, body)) = front_matter(file, &index, &mut ctx.diags) else {
         return (None, ctx.diags);
     };
-    let Some(f) = Fields::open(&mut ctx, &root, "front matter", INCIDENT_FIELDS) else {
+    let Some(f) = Fields::open(&mut ctx, &root, "front matter", known) else {
         return (None, ctx.diags);
     };
-    // Missing-field errors point at the opening `---`.
     let f = Fields {
         line: 1,
         col: 1,
         ..f
     };
+    let built = build(&mut ctx, &f, body);
+    if ctx.has_errors() {
+        return (None, ctx.diags);
+    }
+    (built, ctx.diags)
+}
 
-    let title = req_string(&mut ctx, &f, "title", MAX_TITLE);
-    let organization = req_string(&mut ctx, &f, "organization", MAX_TITLE);
-    let date = f
-        .required(&mut ctx, "date")
-        .and_then(|n| date(&mut ctx, n, "date"));
-    let summary = req_string(&mut ctx, &f, "summary", MAX_SUMMARY);
+/// The id of a content file: its stem.
+pub fn stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(".md").unwrap_or(name)
+}
+
+/// Validate one incident file.
+pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec<Diagnostic>) {
+    content_file(file, INCIDENT_FIELDS, |ctx, f, body| {
+        incident_fields(ctx, f, body, file, vocab)
+    })
+}
+
+/// The fields of an incident's front matter.
+fn incident_fields(
+    ctx: &mut Ctx<'_>,
+    f: &Fields<'_>,
+    body: Body,
+    file: &SourceFile,
+    vocab: &Vocabulary,
+) -> Option<Incident> {
+    let title = req_string(ctx, f, "title", MAX_TITLE);
+    let organization = req_string(ctx, f, "organization", MAX_TITLE);
+    let date = f.required(ctx, "date").and_then(|n| date(ctx, n, "date"));
+    let summary = req_string(ctx, f, "summary", MAX_SUMMARY);
 
     let mut sources = Vec::new();
-    if let Some(node) = f.required(&mut ctx, "sources") {
-        if let Some(items) = list(&mut ctx, node, "sources") {
+    if let Some(node) = f.required(ctx, "sources") {
+        if let Some(items) = list(ctx, node, "sources") {
             if items.is_empty() {
                 ctx.error(node, "`sources` needs at least one source", None);
             }
             for item in items {
-                if let Some(s) = source(&mut ctx, item) {
+                if let Some(s) = source(ctx, item) {
                     sources.push(s);
                 }
             }
@@ -551,32 +576,29 @@ pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec
     }
 
     let mut platforms = Vec::new();
-    if let Some(items) = f
-        .get("platforms")
-        .and_then(|n| list(&mut ctx, n, "platforms"))
-    {
+    if let Some(items) = f.get("platforms").and_then(|n| list(ctx, n, "platforms")) {
         for item in items {
-            if let Some(p) = one_of(&mut ctx, item, "platform", Platform::parse, Platform::SLUGS) {
+            if let Some(p) = one_of(ctx, item, "platform", Platform::parse, Platform::SLUGS) {
                 if !platforms.contains(&p) {
                     platforms.push(p);
                 }
             }
         }
     }
-    let kubernetes_version = opt_string(&mut ctx, &f, "kubernetes_version", 40);
+    let kubernetes_version = opt_string(ctx, f, "kubernetes_version", 40);
     let environment = f.get("environment").and_then(|n| {
         one_of(
-            &mut ctx,
+            ctx,
             n,
             "environment",
             Environment::parse,
             Environment::SLUGS,
         )
     });
-    let impact = req_string(&mut ctx, &f, "impact", MAX_LINE);
+    let impact = req_string(ctx, f, "impact", MAX_LINE);
     let impact_level = f.get("impact_level").and_then(|n| {
         one_of(
-            &mut ctx,
+            ctx,
             n,
             "impact_level",
             ImpactLevel::parse,
@@ -600,12 +622,12 @@ pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec
     });
     let detection = f
         .get("detection")
-        .and_then(|n| one_of(&mut ctx, n, "detection", Detection::parse, Detection::SLUGS));
+        .and_then(|n| one_of(ctx, n, "detection", Detection::parse, Detection::SLUGS));
 
-    let symptoms_node = f.required(&mut ctx, "symptoms");
+    let symptoms_node = f.required(ctx, "symptoms");
     let symptoms = if vocab.symptoms_known {
         slug_list(
-            &mut ctx,
+            ctx,
             symptoms_node,
             "symptoms",
             "symptom",
@@ -623,7 +645,7 @@ pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec
             })
             .unwrap_or_default();
         slug_list(
-            &mut ctx,
+            ctx,
             symptoms_node,
             "symptoms",
             "symptom",
@@ -641,20 +663,20 @@ pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec
             );
         }
     }
-    let components = string_list(&mut ctx, &f, "components", true, 80);
+    let components = string_list(ctx, f, "components", true, 80);
 
-    let trigger = f.required(&mut ctx, "trigger").and_then(|n| {
-        let t = Fields::open(&mut ctx, n, "trigger", TRIGGER_FIELDS)?;
-        let kind = t.required(&mut ctx, "type").and_then(|n| {
+    let trigger = f.required(ctx, "trigger").and_then(|n| {
+        let t = Fields::open(ctx, n, "trigger", TRIGGER_FIELDS)?;
+        let kind = t.required(ctx, "type").and_then(|n| {
             one_of(
-                &mut ctx,
+                ctx,
                 n,
                 "trigger type",
                 TriggerType::parse,
                 TriggerType::SLUGS,
             )
         });
-        let description = req_string(&mut ctx, &t, "description", MAX_SUMMARY);
+        let description = req_string(ctx, &t, "description", MAX_SUMMARY);
         Some(Trigger {
             kind: kind?,
             description: description?,
@@ -662,8 +684,8 @@ pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec
     });
 
     let mut contributing_failures = Vec::new();
-    if let Some(node) = f.required(&mut ctx, "contributing_failures") {
-        if let Some(items) = list(&mut ctx, node, "contributing_failures") {
+    if let Some(node) = f.required(ctx, "contributing_failures") {
+        if let Some(items) = list(ctx, node, "contributing_failures") {
             if items.is_empty() {
                 ctx.error(
                     node,
@@ -672,14 +694,14 @@ pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec
                 );
             }
             for item in items {
-                let Some(cf) = Fields::open(&mut ctx, item, "contributing failure", FAILURE_FIELDS)
+                let Some(cf) = Fields::open(ctx, item, "contributing failure", FAILURE_FIELDS)
                 else {
                     continue;
                 };
-                let pattern = cf.required(&mut ctx, "pattern").and_then(|n| {
-                    reference(&mut ctx, n, "pattern", &vocab.patterns, PATTERN_HELP, None)
+                let pattern = cf.required(ctx, "pattern").and_then(|n| {
+                    reference(ctx, n, "pattern", &vocab.patterns, PATTERN_HELP, None)
                 });
-                let description = req_string(&mut ctx, &cf, "description", MAX_SUMMARY);
+                let description = req_string(ctx, &cf, "description", MAX_SUMMARY);
                 if let (Some(pattern), Some(description)) = (pattern, description) {
                     contributing_failures.push(ContributingFailure {
                         pattern,
@@ -699,15 +721,15 @@ pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec
             Some("add `resolutions:` with `action`, `status` (done, planned, considered) and the `patterns` it addresses".into()),
         ),
         Some(node) => {
-            for item in list(&mut ctx, node, "resolutions").unwrap_or_default() {
-                let Some(r) = Fields::open(&mut ctx, item, "resolution", RESOLUTION_FIELDS) else {
+            for item in list(ctx, node, "resolutions").unwrap_or_default() {
+                let Some(r) = Fields::open(ctx, item, "resolution", RESOLUTION_FIELDS) else {
                     continue;
                 };
-                let action = req_string(&mut ctx, &r, "action", MAX_SUMMARY);
-                let status = r.required(&mut ctx, "status").and_then(|n| {
-                    one_of(&mut ctx, n, "resolution status", ResolutionStatus::parse, ResolutionStatus::SLUGS)
+                let action = req_string(ctx, &r, "action", MAX_SUMMARY);
+                let status = r.required(ctx, "status").and_then(|n| {
+                    one_of(ctx, n, "resolution status", ResolutionStatus::parse, ResolutionStatus::SLUGS)
                 });
-                let patterns = slug_list(&mut ctx, r.get("patterns"), "patterns", "pattern", &vocab.patterns, PATTERN_HELP, None);
+                let patterns = slug_list(ctx, r.get("patterns"), "patterns", "pattern", &vocab.patterns, PATTERN_HELP, None);
                 if let (Some(action), Some(status)) = (action, status) {
                     resolutions.push(Resolution { action, status, patterns });
                 }
@@ -715,10 +737,10 @@ pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec
         }
     }
 
-    let lessons = string_list(&mut ctx, &f, "lessons", false, MAX_SUMMARY);
+    let lessons = string_list(ctx, f, "lessons", false, MAX_SUMMARY);
     let id = stem(&file.rel_path).to_string();
     let related = slug_list(
-        &mut ctx,
+        ctx,
         f.get("related"),
         "related",
         "incident",
@@ -740,44 +762,41 @@ pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec
             None,
         );
     }
-    let tags = string_list(&mut ctx, &f, "tags", false, 40);
+    let tags = string_list(ctx, f, "tags", false, 40);
     if tags.len() > 20 {
         if let Some(n) = f.get("tags") {
             ctx.error(n, format!("{} tags; the limit is 20", tags.len()), None);
         }
     }
 
-    if ctx.has_errors() || !is_valid_slug(&id) {
-        return (None, ctx.diags);
+    if !is_valid_slug(&id) {
+        return None;
     }
-    let built = (|| {
-        Some(Incident {
-            id: Slug::parse(&id)?,
-            path: file.rel_path.clone(),
-            title: title?,
-            organization: organization?,
-            date: date?,
-            summary: summary?,
-            sources,
-            platforms,
-            kubernetes_version,
-            environment,
-            impact: impact?,
-            impact_level,
-            duration_minutes,
-            detection,
-            symptoms,
-            components,
-            trigger: trigger?,
-            contributing_failures,
-            resolutions,
-            lessons,
-            related,
-            tags,
-            body,
-        })
-    })();
-    (built, ctx.diags)
+    Some(Incident {
+        id: Slug::parse(&id)?,
+        path: file.rel_path.clone(),
+        title: title?,
+        organization: organization?,
+        date: date?,
+        summary: summary?,
+        sources,
+        platforms,
+        kubernetes_version,
+        environment,
+        impact: impact?,
+        impact_level,
+        duration_minutes,
+        detection,
+        symptoms,
+        components,
+        trigger: trigger?,
+        contributing_failures,
+        resolutions,
+        lessons,
+        related,
+        tags,
+        body,
+    })
 }
 
 fn source(ctx: &mut Ctx<'_>, node: &Node) -> Option<Source> {
@@ -806,31 +825,12 @@ fn source(ctx: &mut Ctx<'_>, node: &Node) -> Option<Source> {
 
 /// Validate one pattern file.
 pub fn pattern(file: &SourceFile) -> (Option<Pattern>, Vec<Diagnostic>) {
-    let index = LineIndex::new(&file.text);
-    let mut ctx = Ctx {
-        path: &file.rel_path,
-        diags: Vec::new(),
-    };
-    let Some((root, body)) = front_matter(file, &index, &mut ctx.diags) else {
-        return (None, ctx.diags);
-    };
-    let Some(f) = Fields::open(&mut ctx, &root, "front matter", PATTERN_FIELDS) else {
-        return (None, ctx.diags);
-    };
-    let f = Fields {
-        line: 1,
-        col: 1,
-        ..f
-    };
-    let title = req_string(&mut ctx, &f, "title", MAX_TITLE);
-    let summary = req_string(&mut ctx, &f, "summary", MAX_LINE);
-    let category = f
-        .required(&mut ctx, "category")
-        .and_then(|n| one_of(&mut ctx, n, "category", Category::parse, Category::SLUGS));
-    if ctx.has_errors() {
-        return (None, ctx.diags);
-    }
-    let built = (|| {
+    content_file(file, PATTERN_FIELDS, |ctx, f, body| {
+        let title = req_string(ctx, f, "title", MAX_TITLE);
+        let summary = req_string(ctx, f, "summary", MAX_LINE);
+        let category = f
+            .required(ctx, "category")
+            .and_then(|n| one_of(ctx, n, "category", Category::parse, Category::SLUGS));
         Some(Pattern {
             slug: Slug::parse(stem(&file.rel_path))?,
             path: file.rel_path.clone(),
@@ -839,34 +839,14 @@ pub fn pattern(file: &SourceFile) -> (Option<Pattern>, Vec<Diagnostic>) {
             category: category?,
             body,
         })
-    })();
-    (built, ctx.diags)
+    })
 }
 
 /// Validate one free page.
 pub fn page(file: &SourceFile) -> (Option<Page>, Vec<Diagnostic>) {
-    let index = LineIndex::new(&file.text);
-    let mut ctx = Ctx {
-        path: &file.rel_path,
-        diags: Vec::new(),
-    };
-    let Some((root, body)) = front_matter(file, &index, &mut ctx.diags) else {
-        return (None, ctx.diags);
-    };
-    let Some(f) = Fields::open(&mut ctx, &root, "front matter", PAGE_FIELDS) else {
-        return (None, ctx.diags);
-    };
-    let f = Fields {
-        line: 1,
-        col: 1,
-        ..f
-    };
-    let title = req_string(&mut ctx, &f, "title", MAX_TITLE);
-    let description = opt_string(&mut ctx, &f, "description", MAX_LINE);
-    if ctx.has_errors() {
-        return (None, ctx.diags);
-    }
-    let built = (|| {
+    content_file(file, PAGE_FIELDS, |ctx, f, body| {
+        let title = req_string(ctx, f, "title", MAX_TITLE);
+        let description = opt_string(ctx, f, "description", MAX_LINE);
         Some(Page {
             slug: Slug::parse(stem(&file.rel_path))?,
             path: file.rel_path.clone(),
@@ -874,8 +854,7 @@ pub fn page(file: &SourceFile) -> (Option<Page>, Vec<Diagnostic>) {
             description,
             body,
         })
-    })();
-    (built, ctx.diags)
+    })
 }
 
 /// Validate `content/symptoms.yaml`: a list of `{slug, title, description, synonyms}`.

@@ -15,8 +15,9 @@
 //!     ├─ schema ─▶ SiteConfig, Symptom, Pattern, Page, Incident (+ diagnostics)
 //!     ├─ site::assemble ─▶ Site (indexes, related ranking, co-occurrence)
 //!     ├─ markdown (+ highlight) ─▶ sanitised HTML bodies (+ diagnostics)
-//!     ├─ render (views + tera, theme) ─▶ Vec<OutputFile> in memory
-//!     └─ output::write_site ─▶ staging dir, atomic swap  (build only)
+//!     ├─ render (views + tera, theme) ─▶ each OutputFile to a sink, in parallel
+//!     └─ output::Staging ─▶ streamed into a staging dir, atomic swap  (build only;
+//!                           check's sink discards)
 //! ```
 //!
 //! Third-party crates each have one owner: serde_yaml in [`yaml`], pulldown-cmark in

@@ -79,6 +79,7 @@ pub const RESERVED_PAGE_SLUGS: &[&str] = &[
     "sitemap",
     "404",
     "index",
+    "page",
 ];
 
 /// Assemble the site from validated parts.

@@ -12,6 +12,7 @@
 //! | `repo_content` | this repository's own `content/` builds |
 //! | `cli` | exit codes, `--help`, `new` |
 //! | `hostile` | nothing a story contains can run script on the site |
+//! | `mutations` | mangled stories never panic; every diagnostic points inside the file |
 //!
 //! Set `BLAMELESS_BLESS=1` to rewrite `expected.txt` files after an intended change,
 //! then review the diff line by line.
@@ -22,6 +23,7 @@ mod cli;
 mod determinism;
 mod hostile;
 mod invalid_site;
+mod mutations;
 mod output_safety;
 mod overrides;
 mod repo_content;

@@ -8,7 +8,7 @@ summary, the taxonomies patterns, symptoms, components, organizations, platforms
 years, and every other field under `params`); pattern prose and symptom titles become
 the content of their taxonomy term pages (content/patterns/<slug>/_index.md); free
 pages become top-level pages. Home and term lists are paginated like blameless's
-(`paginate_by` from site.yaml, default 50). A minimal layout set (baseof, home, single, list,
+(`paginate_by` from site.yaml, default 100). A minimal layout set (baseof, home, single, list,
 taxonomy, term, 404) renders the title, the params (the failure chain: trigger,
 contributing failures linked to their pattern pages, symptoms, resolutions, lessons,
 sources), the content and the explicit `related` ids. Hugo's own related-content
@@ -269,7 +269,7 @@ def main():
                                    encoding="utf-8").read() + "\n---", "repository") or "https://example.org/repo"
     pager = read_front_matter_field("---\n" + open(os.path.join(args.site, "site.yaml"),
                                     encoding="utf-8").read() + "\n---", "paginate_by")
-    pager_size = int(pager) if pager and pager.isdigit() else 50  # blameless's default
+    pager_size = int(pager) if pager and pager.isdigit() else 100  # blameless's default
     write(os.path.join(args.out, "hugo.toml"),
           HUGO_TOML.format(title=tq(site_title), repository=tq(repo), pager_size=pager_size))
     for name, text in LAYOUTS.items():

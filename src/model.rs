@@ -363,7 +363,7 @@ pub struct SiteConfig {
     pub branch: String,
     /// BCP 47 language tag for `<html lang>`.
     pub language: String,
-    /// Incidents per page on the home page and list pages (default 50).
+    /// Incidents per page on the home page and list pages (default 100, so a collection the size of k8s.af stays on one page).
     pub paginate_by: usize,
 }
 

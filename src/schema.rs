@@ -44,6 +44,10 @@ pub struct Vocabulary {
     pub symptom_synonyms: std::collections::BTreeMap<String, String>,
 }
 
+/// Incidents per list page when `site.yaml` does not say: a collection the size of
+/// k8s.af (about 60 stories) stays on one page, which readers search with Ctrl-F.
+pub const DEFAULT_PAGINATE_BY: usize = 100;
+
 /// Longest title, in characters.
 const MAX_TITLE: usize = 200;
 /// Longest one-line field (impact, pattern summary), in characters.
@@ -952,16 +956,18 @@ pub fn site_config(file: &SourceFile) -> (Option<SiteConfig>, Vec<Diagnostic>) {
     let branch = opt_string(&mut ctx, &f, "branch", 100).unwrap_or_else(|| "main".into());
     let language = opt_string(&mut ctx, &f, "language", 20).unwrap_or_else(|| "en".into());
     let paginate_by = match f.get("paginate_by") {
-        None => 50,
+        None => DEFAULT_PAGINATE_BY,
         Some(n) => match &n.value {
             Value::Int(i) if (5..=1000).contains(i) => *i as usize,
             _ => {
                 ctx.error(
                     n,
                     "`paginate_by` must be a whole number from 5 to 1000",
-                    Some("it is how many incidents a list page shows; the default is 50".into()),
+                    Some(format!(
+                        "it is how many incidents a list page shows; the default is {DEFAULT_PAGINATE_BY}"
+                    )),
                 );
-                50
+                DEFAULT_PAGINATE_BY
             }
         },
     };

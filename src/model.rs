@@ -363,7 +363,8 @@ pub struct SiteConfig {
     pub branch: String,
     /// BCP 47 language tag for `<html lang>`.
     pub language: String,
-    /// Incidents per page on the home page and list pages (default 100, so a collection the size of k8s.af stays on one page).
+    /// Incidents per page on the home page and list pages (default
+    /// [`crate::schema::DEFAULT_PAGINATE_BY`]).
     pub paginate_by: usize,
 }
 

@@ -8,7 +8,7 @@
 //! [`run`] does everything but writing, in memory, so `check` and `build` share it
 //! and a story that passes `check` builds. Only [`build`] touches the output directory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -21,7 +21,7 @@ use crate::output;
 use crate::render::{self, Assets, Bodies, Sink};
 use crate::schema::{self, Vocabulary};
 use crate::site::{self, Site};
-use crate::source::{self, SourceFile};
+use crate::source::{self, SourceFile, Sources};
 use crate::theme;
 
 /// Settings that do not come from the site root.
@@ -83,6 +83,11 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
 
 /// [`run`], handing every rendered file to `sink` as soon as it exists.
 pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Result<Outcome> {
+    if let Some(url) = &options.base_url {
+        if !schema::is_http_url(url) {
+            anyhow::bail!("--base-url must be an http(s) URL, found `{url}`");
+        }
+    }
     let mut timer = StageTimer::from_env();
     let sources = source::load(root)?;
     timer.stage("load");
@@ -104,11 +109,6 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
         }
         c
     });
-    if let Some(url) = &options.base_url {
-        if !schema::is_http_url(url) {
-            anyhow::bail!("--base-url must be an http(s) URL, found `{url}`");
-        }
-    }
 
     let mut vocab = Vocabulary::default();
     let symptoms = match &sources.symptoms {
@@ -180,7 +180,9 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
 
     // Every content file that exists is a valid link target, even one with errors of
     // its own (reported once, in that file).
-    let base_path = config.as_ref().map_or("/", |c| c.base_path.as_str());
+    let base_path = config
+        .as_ref()
+        .map_or_else(|| "/".to_string(), |c| c.base_path.clone());
     let mut urls: BTreeMap<String, String> = BTreeMap::new();
     for (files, prefix) in [
         (&sources.incidents, "incidents/"),
@@ -198,18 +200,7 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
     let Some(config) = config else {
         // Without a configuration nothing can be rendered, but every body is still
         // checked so all problems show up in one run.
-        let bodies: Vec<(String, Body)> = sources
-            .incidents
-            .iter()
-            .chain(&sources.patterns)
-            .chain(&sources.pages)
-            .filter_map(|f| Some((f.rel_path.clone(), schema::body(f)?)))
-            .collect();
-        let rendered: Vec<RenderedMarkdown> = bodies
-            .par_iter()
-            .map(|(path, body)| render_markdown(path, body, base_path, &urls))
-            .collect();
-        diags.extend(rendered.into_iter().flat_map(|r| r.diagnostics));
+        diags.extend(check_bodies(&sources, &BTreeSet::new(), &base_path, &urls));
         diagnostics::sort(&mut diags);
         return Ok(Outcome {
             diagnostics: diags,
@@ -217,26 +208,19 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
             ..Outcome::default()
         });
     };
-    // Files that failed validation still get their Markdown checked.
-    let valid: std::collections::BTreeSet<&str> = incidents
+    // Files that failed validation are not rendered, but their Markdown is checked.
+    let valid: BTreeSet<&str> = incidents
         .iter()
         .map(|i| i.path.as_str())
         .chain(patterns.iter().map(|p| p.path.as_str()))
         .chain(pages.iter().map(|p| p.path.as_str()))
         .collect();
-    let unvalidated: Vec<(String, Body)> = sources
-        .incidents
-        .iter()
-        .chain(&sources.patterns)
-        .chain(&sources.pages)
-        .filter(|f| !valid.contains(f.rel_path.as_str()))
-        .filter_map(|f| Some((f.rel_path.clone(), schema::body(f)?)))
-        .collect();
+    diags.extend(check_bodies(&sources, &valid, &base_path, &urls));
     let (site, mut d) = site::assemble(config, incidents, patterns, symptoms, pages);
     timer.stage("assemble");
     diags.append(&mut d);
 
-    let (bodies, mut d) = render_bodies(&site, &unvalidated, &urls);
+    let (bodies, mut d) = render_bodies(&site, &urls);
     timer.stage("markdown");
     diags.append(&mut d);
 
@@ -278,11 +262,7 @@ fn validate_all<T: Send>(
 
 /// Render every Markdown body in parallel. Links to other content files
 /// (`other-story.md`, `../patterns/x.md`) resolve to their pages.
-fn render_bodies(
-    site: &Site,
-    unvalidated: &[(String, Body)],
-    urls: &BTreeMap<String, String>,
-) -> (Bodies, Vec<Diagnostic>) {
+fn render_bodies(site: &Site, urls: &BTreeMap<String, String>) -> (Bodies, Vec<Diagnostic>) {
     let config = &site.config;
     let render_one = |path: &str, body: &Body| render_markdown(path, body, &config.base_path, urls);
     let incidents: Vec<RenderedMarkdown> = site
@@ -300,17 +280,8 @@ fn render_bodies(
         .par_iter()
         .map(|p| render_one(&p.path, &p.body))
         .collect();
-    let checked_only: Vec<RenderedMarkdown> = unvalidated
-        .par_iter()
-        .map(|(path, body)| render_one(path, body))
-        .collect();
     let mut diags = Vec::new();
-    for r in incidents
-        .iter()
-        .chain(&patterns)
-        .chain(&pages)
-        .chain(&checked_only)
-    {
+    for r in incidents.iter().chain(&patterns).chain(&pages) {
         diags.extend(r.diagnostics.iter().cloned());
     }
     (
@@ -321,6 +292,32 @@ fn render_bodies(
         },
         diags,
     )
+}
+
+/// The Markdown diagnostics of every content file not in `rendered` (files that
+/// failed validation, or all of them when `site.yaml` is broken): their pages are not
+/// built, but their bodies' problems belong in the same report.
+fn check_bodies(
+    sources: &Sources,
+    rendered: &BTreeSet<&str>,
+    base_path: &str,
+    urls: &BTreeMap<String, String>,
+) -> Vec<Diagnostic> {
+    let files: Vec<&SourceFile> = sources
+        .incidents
+        .iter()
+        .chain(&sources.patterns)
+        .chain(&sources.pages)
+        .filter(|f| !rendered.contains(f.rel_path.as_str()))
+        .collect();
+    files
+        .par_iter()
+        .filter_map(|f| {
+            let body = schema::body(f)?;
+            Some(render_markdown(&f.rel_path, &body, base_path, urls).diagnostics)
+        })
+        .flatten()
+        .collect()
 }
 
 /// Render one Markdown body; links to other content files resolve through `urls`

@@ -776,16 +776,23 @@ fn title_attribute(title: &str) -> String {
     }
 }
 
-/// Escape text for HTML element content and double- or single-quoted attributes.
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+/// Escape text for HTML element content and double- or single-quoted attributes
+/// (`& < > " '`). The one HTML escaper: the renderer gives it to tera too.
+pub fn escape_html(text: &str) -> String {
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+    {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            '\'' => out.push_str("&#x27;"),
             _ => out.push(c),
         }
     }
@@ -800,7 +807,7 @@ fn escape_href(url: &str) -> String {
     for b in url.bytes() {
         match b {
             b'&' => out.push_str("&amp;"),
-            b'\'' => out.push_str("&#39;"),
+            b'\'' => out.push_str("&#x27;"),
             b'a'..=b'z'
             | b'A'..=b'Z'
             | b'0'..=b'9'

@@ -273,7 +273,7 @@ fn compile(theme: &Theme) -> Result<tera::Tera, Vec<Diagnostic>> {
         .collect();
     // tera's default escaper also writes `/` as `&#x2F;`, which bloats every URL
     // and helps nothing inside quoted attributes; escape the five that matter.
-    tera.set_escape_fn(escape_html);
+    tera.set_escape_fn(crate::markdown::escape_html);
     if let Err(e) = tera.add_raw_templates(all) {
         // Cross-template problems: a missing parent or macro file.
         diags.push(Diagnostic::error(
@@ -285,28 +285,6 @@ fn compile(theme: &Theme) -> Result<tera::Tera, Vec<Diagnostic>> {
         return Err(diags);
     }
     Ok(tera)
-}
-
-/// HTML-escape `& < > " '` (every attribute in the theme is quoted).
-pub fn escape_html(s: &str) -> String {
-    if !s
-        .bytes()
-        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
-    {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A tera error with its causes, joined, whitespace-folded.

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::diagnostics::{self, Diagnostic};
 use crate::new::{self, NewIncident};
 use crate::pipeline::{self, Options, Outcome};
+use crate::search::{analysis, Request, Results};
 
 /// blameless: a static site generator for postmortem knowledge bases.
 #[derive(Debug, Parser)]
@@ -49,6 +50,33 @@ pub enum Command {
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+    },
+    /// Search the incidents (the index is rebuilt first when the content changed).
+    ///
+    /// Words are ORed and ranked by BM25; `"a phrase"` must occur as written;
+    /// `-word` excludes; filters: pattern:, symptom:, platform:, component:,
+    /// organization:, year:, impact:. Misspelt words are corrected.
+    Search {
+        /// The query, e.g. `502 during deploys` or `oom pattern:no-memory-limits`.
+        #[arg(required_unless_present_any = ["batch", "analyze"])]
+        query: Option<String>,
+        /// Print a JSON array of results: {id, title, url, score, snippet, patterns, symptoms}.
+        #[arg(long)]
+        json: bool,
+        /// Number of results.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        limit: usize,
+        /// Results to skip (paging).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        offset: usize,
+        /// Run every line of FILE (`-` for stdin) as a query and print one JSON object
+        /// per line: {query, corrected_query, corrected, terms, concepts, total, results}.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["query", "analyze"])]
+        batch: Option<PathBuf>,
+        /// Print the analyzer's terms of each line of stdin as a JSON array of
+        /// {term, position} (to see why a story does or does not match).
+        #[arg(long, conflicts_with = "query")]
+        analyze: bool,
     },
     /// Create a new incident file to fill in.
     New {
@@ -96,6 +124,26 @@ pub fn run(cli: &Cli) -> u8 {
             format,
         } => check(&cli.root, *deny_warnings, *format),
         Command::New { title, org, date } => new_incident(&cli.root, title, org, date.clone()),
+        Command::Search {
+            query,
+            json,
+            limit,
+            offset,
+            batch,
+            analyze,
+        } => {
+            if *analyze {
+                analyze_stdin()
+            } else {
+                let request = Request {
+                    query: query.clone().unwrap_or_default(),
+                    limit: *limit,
+                    offset: *offset,
+                    ..Request::default()
+                };
+                search(&cli.root, &request, *json, batch.as_deref())
+            }
+        }
     };
     match result {
         Ok(code) => code,
@@ -176,5 +224,122 @@ fn new_incident(root: &Path, title: &str, org: &str, date: Option<String>) -> an
     let shown = path.strip_prefix(root).unwrap_or(&path);
     println!("created {}", shown.display());
     println!("next: fill in every field, then run `blameless check` until it reports no errors");
+    Ok(0)
+}
+
+fn search(root: &Path, request: &Request, json: bool, batch: Option<&Path>) -> anyhow::Result<u8> {
+    let searcher = match pipeline::open_search(root)? {
+        Ok(s) => s,
+        Err(outcome) => {
+            print_diagnostics(&outcome.diagnostics, Format::Human);
+            eprintln!(
+                "error: cannot search: the content has problems ({})",
+                summary_line(&outcome)
+            );
+            return Ok(1);
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Some(file) = batch {
+        let text = if file == Path::new("-") {
+            std::io::read_to_string(std::io::stdin())?
+        } else {
+            std::fs::read_to_string(file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
+        };
+        for line in text.lines() {
+            let req = Request {
+                query: line.to_string(),
+                ..request.clone()
+            };
+            let value = match searcher.search(&req) {
+                Ok(r) => serde_json::to_value(&r)?,
+                Err(e) => serde_json::json!({ "query": line, "error": e.to_string() }),
+            };
+            writeln!(stdout, "{}", serde_json::to_string(&value)?)?;
+        }
+        return Ok(0);
+    }
+    let results = match searcher.search(request) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}", diagnostics::escape_controls(&e.to_string()));
+            return Ok(2);
+        }
+    };
+    if json {
+        writeln!(
+            stdout,
+            "{}",
+            serde_json::to_string_pretty(&results.results)?
+        )?;
+        if let Some(q) = &results.corrected_query {
+            eprintln!("showing results for `{}`", diagnostics::escape_controls(q));
+        }
+        return Ok(0);
+    }
+    print_results(&mut stdout, &results)?;
+    Ok(0)
+}
+
+fn print_results(out: &mut impl std::io::Write, r: &Results) -> std::io::Result<()> {
+    use std::io::IsTerminal as _;
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let clean = |s: &str| diagnostics::escape_controls(s);
+    if let Some(q) = &r.corrected_query {
+        writeln!(out, "showing results for `{}`", clean(q))?;
+    }
+    let shown = r.results.len();
+    writeln!(
+        out,
+        "{} {} for `{}`",
+        r.total,
+        if r.total == 1 { "result" } else { "results" },
+        clean(r.corrected_query.as_deref().unwrap_or(&r.query))
+    )?;
+    for (i, hit) in r.results.iter().enumerate() {
+        writeln!(out)?;
+        let title = clean(&hit.title);
+        if color {
+            writeln!(out, "{:>3}. \x1b[1m{title}\x1b[0m", i + 1)?;
+        } else {
+            writeln!(out, "{:>3}. {title}", i + 1)?;
+        }
+        writeln!(
+            out,
+            "     {} · {} · score {:.2}",
+            clean(&hit.organization),
+            hit.date,
+            hit.score
+        )?;
+        writeln!(out, "     {}", hit.url)?;
+        let mut line = String::new();
+        for p in &hit.pieces {
+            let text = clean(&p.text);
+            match (p.mark, color) {
+                (true, true) => line.push_str(&format!("\x1b[1;33m{text}\x1b[0m")),
+                (true, false) => line.push_str(&format!("*{text}*")),
+                (false, _) => line.push_str(&text),
+            }
+        }
+        writeln!(out, "     {line}")?;
+    }
+    if shown < r.total {
+        writeln!(out)?;
+        writeln!(out, "({} more; use --limit or --offset)", r.total - shown)?;
+    }
+    Ok(())
+}
+
+fn analyze_stdin() -> anyhow::Result<u8> {
+    let text = std::io::read_to_string(std::io::stdin())?;
+    let mut stdout = std::io::stdout().lock();
+    for line in text.lines() {
+        let tokens: Vec<serde_json::Value> = analysis::analyze(line)
+            .into_iter()
+            .map(|t| serde_json::json!({ "term": t.text, "position": t.position }))
+            .collect();
+        writeln!(stdout, "{}", serde_json::to_string(&tokens)?)?;
+    }
     Ok(0)
 }

@@ -34,6 +34,7 @@ pub mod output;
 pub mod pipeline;
 pub mod render;
 pub mod schema;
+pub mod search;
 pub mod site;
 pub mod source;
 pub mod suggest;

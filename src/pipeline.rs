@@ -20,6 +20,7 @@ use crate::model::Body;
 use crate::output;
 use crate::render::{self, Assets, Bodies, Sink};
 use crate::schema::{self, Vocabulary};
+use crate::search;
 use crate::site::{self, Site};
 use crate::source::{self, SourceFile, Sources};
 use crate::theme;
@@ -83,6 +84,32 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Outcome> {
 
 /// [`run`], handing every rendered file to `sink` as soon as it exists.
 pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Result<Outcome> {
+    run_stages(
+        root,
+        options,
+        sink,
+        &Work {
+            render: true,
+            index: None,
+        },
+    )
+}
+
+/// What a run produces besides diagnostics.
+struct Work<'a> {
+    /// Render the pages (not needed to rebuild the search index alone).
+    render: bool,
+    /// Build the tantivy index into this directory, with this content stamp, and
+    /// export the static index into the sink (skipped when there are errors).
+    index: Option<(&'a Path, &'a str)>,
+}
+
+fn run_stages(
+    root: &Path,
+    options: &Options,
+    sink: &Sink<'_>,
+    work: &Work<'_>,
+) -> anyhow::Result<Outcome> {
     if let Some(url) = &options.base_url {
         if !schema::is_http_url(url) {
             anyhow::bail!("--base-url must be an http(s) URL, found `{url}`");
@@ -101,6 +128,8 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
         schema::site_config(&sources.site_config)
     };
     diags.append(&mut d);
+    // Result URLs of `blameless search` use the site's own base URL, not a preview's.
+    let site_base_url = config.as_ref().map(|c| c.base_url.clone());
     let config = config.map(|mut c| {
         if let Some(url) = &options.base_url {
             let (base_url, base_path) = schema::normalize_base_url(url);
@@ -224,25 +253,87 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
     timer.stage("markdown");
     diags.append(&mut d);
 
-    let theme = theme::merge(&sources.templates, &sources.static_files);
-    let syntax_css = highlight::stylesheet();
-    let (files, mut d) = render::render(
-        &site,
-        &bodies,
-        &Assets {
-            theme: &theme,
-            syntax_css: &syntax_css,
-        },
-        sink,
-    )?;
+    // The search index is built on one thread while the pages render on the others.
+    let index_job = || -> anyhow::Result<usize> {
+        match work.index {
+            Some((dir, stamp)) if !diags.iter().any(Diagnostic::is_error) => {
+                let base_url = site_base_url.as_deref().unwrap_or(&site.config.base_url);
+                let files = build_search(&site, &bodies, dir, stamp, base_url)?;
+                let n = files.len();
+                if work.render {
+                    for file in files {
+                        sink(file)?;
+                    }
+                }
+                Ok(n)
+            }
+            _ => Ok(0),
+        }
+    };
+    let render_job = || -> anyhow::Result<(usize, Vec<Diagnostic>)> {
+        if !work.render {
+            return Ok((0, Vec::new()));
+        }
+        let theme = theme::merge(&sources.templates, &sources.static_files);
+        let syntax_css = highlight::stylesheet();
+        render::render(
+            &site,
+            &bodies,
+            &Assets {
+                theme: &theme,
+                syntax_css: &syntax_css,
+            },
+            sink,
+        )
+    };
+    let (rendered, indexed) = rayon::join(render_job, index_job);
+    let (files, mut d) = rendered?;
+    let search_files = indexed?;
     diags.append(&mut d);
     timer.stage("render");
     diagnostics::sort(&mut diags);
     Ok(Outcome {
-        files,
+        files: files + search_files,
         diagnostics: diags,
         counts,
     })
+}
+
+/// Build the tantivy index of `site` into `dir` and export the static index.
+fn build_search(
+    site: &Site,
+    bodies: &Bodies,
+    dir: &Path,
+    stamp: &str,
+    base_url: &str,
+) -> anyhow::Result<Vec<output::OutputFile>> {
+    let mut timer = StageTimer::from_env();
+    let concepts = search::concepts(site);
+    let docs = search::documents(site, bodies, &concepts);
+    let vocabulary = search::typo_vocabulary(&docs, &concepts);
+    timer.stage("s-docs");
+    let index = search::write_index(
+        dir,
+        &search::IndexInput {
+            docs: &docs,
+            concepts: &concepts,
+            vocabulary: &vocabulary,
+            base_url,
+            stamp,
+        },
+    )?;
+    timer.stage("s-index");
+    let files = search::export::export(
+        &index,
+        &search::export::ExportInput {
+            site,
+            docs: &docs,
+            concepts: &concepts,
+            vocabulary: &vocabulary,
+        },
+    )?;
+    timer.stage("s-export");
+    Ok(files)
 }
 
 /// Validate files in parallel; results keep file order.
@@ -364,13 +455,51 @@ pub fn resolve_link(from: &str, link: &str) -> Option<String> {
 pub fn build(root: &Path, out: &Path, options: &Options) -> anyhow::Result<Outcome> {
     // Files stream into a staging directory beside `out` as they are rendered; it
     // replaces `out` only if the whole run found no error, and is removed otherwise.
+    // The search index is staged the same way under `.blameless/`.
     source::check_root(root)?;
+    let stamp = search::content_stamp(root)?;
     let staging = output::Staging::begin(root, out)?;
-    let outcome = run_into(root, options, &|file| staging.write(&file))?;
+    let index_dir = search::StagedIndex::new(root);
+    let outcome = run_stages(
+        root,
+        options,
+        &|file| staging.write(&file),
+        &Work {
+            render: true,
+            index: Some((index_dir.path(), &stamp)),
+        },
+    )?;
     if !outcome.has_errors() {
         staging.commit()?;
+        index_dir.install()?;
     }
     Ok(outcome)
+}
+
+/// The search index of the site at `root`, rebuilt first if the content changed since
+/// it was built (or it does not exist). `Err(outcome)` when the content has errors:
+/// the outcome's diagnostics say why, and no index is used.
+pub fn open_search(root: &Path) -> anyhow::Result<Result<search::Searcher, Outcome>> {
+    source::check_root(root)?;
+    let stamp = search::content_stamp(root)?;
+    if let Some(searcher) = search::open_if_fresh(root, &stamp) {
+        return Ok(Ok(searcher));
+    }
+    let index_dir = search::StagedIndex::new(root);
+    let outcome = run_stages(
+        root,
+        &Options::default(),
+        &|_file| Ok(()),
+        &Work {
+            render: false,
+            index: Some((index_dir.path(), &stamp)),
+        },
+    )?;
+    if outcome.has_errors() {
+        return Ok(Err(outcome));
+    }
+    index_dir.install()?;
+    Ok(Ok(search::open_dir(&root.join(search::INDEX_DIR))?))
 }
 
 #[cfg(test)]

@@ -1,0 +1,441 @@
+//! Running a query on the tantivy index: the shared "simple query" of
+//! docs/search.md §3–5 built from tantivy `TermQuery`s (never the QueryParser, whose
+//! syntax and recursion the browser could not follow), typo correction and snippets.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value as _};
+use tantivy::{Index, IndexReader, TantivyDocument, Term};
+
+use super::analysis::{self, Concepts, Item, ParsedQuery, Piece, QueryError};
+use super::index::{self, Fields, CONCEPT_FIELD, TEXT_FIELDS};
+
+/// Most results one query may ask for.
+pub const MAX_LIMIT: usize = 100;
+/// Largest offset accepted.
+pub const MAX_OFFSET: usize = 1_000;
+
+/// An open index, ready for queries.
+pub struct Searcher {
+    reader: IndexReader,
+    fields: Fields,
+    concepts: Concepts,
+    base_url: String,
+    vocab_dir: PathBuf,
+    n_docs: u64,
+}
+
+/// What to search for.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The query as typed.
+    pub query: String,
+    /// Results wanted.
+    pub limit: usize,
+    /// Results to skip.
+    pub offset: usize,
+    /// Filters besides those written in the query (field → values).
+    pub filters: BTreeMap<String, Vec<String>>,
+}
+
+/// One corrected word.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Correction {
+    /// The word as typed (lowercased).
+    pub from: String,
+    /// What it was corrected to.
+    pub to: String,
+}
+
+/// One result.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hit {
+    /// Incident id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Absolute URL of the incident page.
+    pub url: String,
+    /// BM25 score.
+    pub score: f32,
+    /// The best passage, as HTML (escaped text, matches in `<mark>`).
+    pub snippet: String,
+    /// Pattern slugs.
+    pub patterns: Vec<String>,
+    /// Symptom slugs.
+    pub symptoms: Vec<String>,
+    #[serde(skip)]
+    /// The snippet as pieces (for terminals).
+    pub pieces: Vec<Piece>,
+    #[serde(skip)]
+    /// Date as written.
+    pub date: String,
+    #[serde(skip)]
+    /// Organization.
+    pub organization: String,
+}
+
+/// The answer to a [`Request`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Results {
+    /// The query as typed.
+    pub query: String,
+    /// The query that was run instead, when words were corrected.
+    pub corrected_query: Option<String>,
+    /// Corrected words.
+    pub corrected: Vec<Correction>,
+    /// Scoring terms of the query that ran.
+    pub terms: Vec<String>,
+    /// Concepts of the query that ran.
+    pub concepts: Vec<String>,
+    /// Number of matching documents.
+    pub total: usize,
+    /// The requested page of results.
+    pub results: Vec<Hit>,
+}
+
+impl Searcher {
+    /// Open the index in `dir` with its side files (written by [`super::write_index`]).
+    pub(super) fn open(dir: &std::path::Path, meta: super::IndexMeta) -> anyhow::Result<Self> {
+        let index: Index = index::open(&dir.join("tantivy"))?;
+        let reader = index.reader()?;
+        let (_, fields) = index::schema();
+        Ok(Searcher {
+            n_docs: reader.searcher().num_docs(),
+            reader,
+            fields,
+            concepts: meta.concepts,
+            base_url: meta.base_url,
+            vocab_dir: dir.join("vocab"),
+        })
+    }
+
+    /// Number of documents.
+    pub fn len(&self) -> u64 {
+        self.n_docs
+    }
+
+    /// Whether the index has no document.
+    pub fn is_empty(&self) -> bool {
+        self.n_docs == 0
+    }
+
+    /// Run a request, correcting typos once.
+    pub fn search(&self, req: &Request) -> Result<Results, QueryError> {
+        if req.limit == 0 || req.limit > MAX_LIMIT {
+            return Err(QueryError(format!("limit must be 1 to {MAX_LIMIT}")));
+        }
+        if req.offset > MAX_OFFSET {
+            return Err(QueryError(format!("offset must be at most {MAX_OFFSET}")));
+        }
+        let parsed = analysis::parse_query(&req.query)?;
+        let searcher = self.reader.searcher();
+        let mut corrected = Vec::new();
+        let mut run = parsed.clone();
+        let fixes: BTreeMap<String, String> = parsed
+            .typo_candidates()
+            .into_iter()
+            .filter(|run| {
+                analysis::terms(run)
+                    .iter()
+                    .all(|t| self.text_doc_freq(&searcher, t) == 0)
+            })
+            .filter_map(|run| {
+                let word = analysis::lowercase(run);
+                let fix = self.correct(&word)?;
+                Some((word, fix))
+            })
+            .collect();
+        if !fixes.is_empty() {
+            for (from, to) in &fixes {
+                corrected.push(Correction {
+                    from: from.clone(),
+                    to: to.clone(),
+                });
+            }
+            let text = parsed.rewrite(&|run| fixes.get(&analysis::lowercase(run)).cloned());
+            run = analysis::parse_query(&text)?;
+        }
+        let mut results = self.execute(&run, req)?;
+        results.query = req.query.clone();
+        if !corrected.is_empty() {
+            results.corrected_query = Some(run_text(&run));
+            results.corrected = corrected;
+        }
+        Ok(results)
+    }
+
+    fn text_doc_freq(&self, searcher: &tantivy::Searcher, term: &str) -> u64 {
+        self.fields
+            .text
+            .iter()
+            .map(|f| {
+                searcher
+                    .doc_freq(&Term::from_field_text(*f, term))
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+
+    fn correct(&self, word: &str) -> Option<String> {
+        let first = word.chars().next()?;
+        let file = self.vocab_dir.join(format!("{:x}.txt", u32::from(first)));
+        let text = std::fs::read_to_string(file).ok()?;
+        let vocab = text.lines().filter_map(|l| {
+            let (w, df) = l.split_once('\t')?;
+            Some((w, df.parse().ok()?))
+        });
+        analysis::correct(word, vocab)
+    }
+
+    fn execute(&self, q: &ParsedQuery, req: &Request) -> Result<Results, QueryError> {
+        let searcher = self.reader.searcher();
+        let f = &self.fields;
+        let terms = q.scoring_terms();
+        let concepts = self.concepts.match_query(&q.term_sequence());
+        let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for t in &terms {
+            for (field, (_, boost)) in f.text.iter().zip(TEXT_FIELDS) {
+                let term = Term::from_field_text(*field, t);
+                if searcher.doc_freq(&term).unwrap_or(0) > 0 {
+                    scoring.push((Occur::Should, boosted(term, boost)));
+                }
+            }
+        }
+        for c in &concepts {
+            let term = Term::from_field_text(f.concepts, c);
+            if searcher.doc_freq(&term).unwrap_or(0) > 0 {
+                scoring.push((Occur::Should, boosted(term, CONCEPT_FIELD.1)));
+            }
+        }
+        let mut filters = q.filters();
+        for (k, vs) in &req.filters {
+            let values = filters.entry(k.clone()).or_default();
+            for v in vs {
+                let v = analysis::lowercase(v);
+                if !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let has_words = !terms.is_empty() || !concepts.is_empty();
+        if has_words {
+            if scoring.is_empty() {
+                return Ok(self.empty(terms, concepts));
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(scoring))));
+        }
+        for item in &q.items {
+            match item {
+                Item::Phrase(p) => {
+                    if let Some(query) = self.phrase(p) {
+                        clauses.push((Occur::Must, zero(query)));
+                    }
+                }
+                Item::Exclude(w) => {
+                    let parts = required_terms(w);
+                    if !parts.is_empty() {
+                        let all: Vec<(Occur, Box<dyn Query>)> = parts
+                            .iter()
+                            .map(|t| (Occur::Must, self.any_text_field(t)))
+                            .collect();
+                        clauses.push((Occur::MustNot, Box::new(BooleanQuery::new(all))));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut has_filter = false;
+        for (name, field) in analysis::FILTER_FIELDS.iter().zip(&f.filters) {
+            let Some(values) = filters.get(*name) else {
+                continue;
+            };
+            has_filter = true;
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|v| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(*field, v),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect();
+            clauses.push((Occur::Must, zero(Box::new(BooleanQuery::new(any)))));
+        }
+        if !has_words && !has_filter {
+            return Ok(self.empty(terms, concepts));
+        }
+        let query = BooleanQuery::new(clauses);
+        let collector = (
+            TopDocs::with_limit(req.limit)
+                .and_offset(req.offset)
+                .order_by_score(),
+            Count,
+        );
+        let (top, total) = searcher
+            .search(&query, &collector)
+            .map_err(|e| QueryError(format!("search failed: {e}")))?;
+        let mut results = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher
+                .doc(addr)
+                .map_err(|e| QueryError(format!("cannot read a result: {e}")))?;
+            results.push(self.hit(&doc, score, &terms));
+        }
+        Ok(Results {
+            query: String::new(),
+            corrected_query: None,
+            corrected: Vec::new(),
+            terms,
+            concepts,
+            total,
+            results,
+        })
+    }
+
+    fn empty(&self, terms: Vec<String>, concepts: Vec<String>) -> Results {
+        Results {
+            query: String::new(),
+            corrected_query: None,
+            corrected: Vec::new(),
+            terms,
+            concepts,
+            total: 0,
+            results: Vec::new(),
+        }
+    }
+
+    fn any_text_field(&self, term: &str) -> Box<dyn Query> {
+        let any: Vec<(Occur, Box<dyn Query>)> = self
+            .fields
+            .text
+            .iter()
+            .map(|field| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(*field, term),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(any))
+    }
+
+    /// An exact phrase in any text field (a single term: that term anywhere).
+    fn phrase(&self, text: &str) -> Option<Box<dyn Query>> {
+        let tokens: Vec<(usize, String)> = phrase_tokens(text);
+        match tokens.len() {
+            0 => None,
+            1 => Some(self.any_text_field(&tokens[0].1)),
+            _ => {
+                let any: Vec<(Occur, Box<dyn Query>)> = self
+                    .fields
+                    .text
+                    .iter()
+                    .map(|field| {
+                        let terms = tokens
+                            .iter()
+                            .map(|(pos, t)| (*pos, Term::from_field_text(*field, t)))
+                            .collect();
+                        let q: Box<dyn Query> = Box::new(PhraseQuery::new_with_offset(terms));
+                        (Occur::Should, q)
+                    })
+                    .collect();
+                Some(Box::new(BooleanQuery::new(any)))
+            }
+        }
+    }
+
+    fn hit(&self, doc: &TantivyDocument, score: f32, terms: &[String]) -> Hit {
+        let f = &self.fields;
+        let first = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let all = |field: Field| -> Vec<String> {
+            doc.get_all(field)
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        };
+        let id = first(f.id);
+        let pieces = analysis::snippet(&first(f.snippet), terms);
+        Hit {
+            url: format!("{}incidents/{id}/", self.base_url),
+            title: first(f.display[0]),
+            score,
+            snippet: snippet_html(&pieces),
+            patterns: all(f.filters[0]),
+            symptoms: all(f.filters[1]),
+            pieces,
+            date: first(f.display[1]),
+            organization: first(f.display[2]),
+            id,
+        }
+    }
+}
+
+fn boosted(term: Term, boost: f32) -> Box<dyn Query> {
+    let q = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+    if boost == 1.0 {
+        q
+    } else {
+        Box::new(BoostQuery::new(q, boost))
+    }
+}
+
+/// A required clause that adds nothing to the score.
+fn zero(q: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(q, 0.0))
+}
+
+/// Tokens of a phrase or excluded word without the wholes of split identifiers (a
+/// whole shares its position with its last part): `OOMKilled pods` → oom@0, kill@1,
+/// pod@2, which matches both "OOMKilled pods" and "OOM killed pods".
+fn phrase_tokens(text: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for t in analysis::analyze(text) {
+        if out.last().is_some_and(|(p, _)| *p == t.position) {
+            continue;
+        }
+        out.push((t.position, t.text));
+    }
+    out
+}
+
+/// The terms a document must hold all of to be excluded by `-word`.
+fn required_terms(word: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, t) in phrase_tokens(word) {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn run_text(q: &ParsedQuery) -> String {
+    q.rewrite(&|_| None)
+}
+
+/// Snippet pieces as HTML: escaped text, matches in `<mark>`.
+pub fn snippet_html(pieces: &[Piece]) -> String {
+    let mut out = String::new();
+    for p in pieces {
+        let text = crate::markdown::escape_html(&p.text);
+        if p.mark {
+            out.push_str("<mark>");
+            out.push_str(&text);
+            out.push_str("</mark>");
+        } else {
+            out.push_str(&text);
+        }
+    }
+    out
+}

@@ -27,4 +27,5 @@ mod mutations;
 mod output_safety;
 mod overrides;
 mod repo_content;
+mod search_quality;
 mod valid_site;

@@ -27,5 +27,6 @@ mod mutations;
 mod output_safety;
 mod overrides;
 mod repo_content;
+mod search_cli;
 mod search_quality;
 mod valid_site;

@@ -161,6 +161,16 @@ export function scoringTerms(parsed) {
   return [...new Set(scoring.flatMap((i) => analyze(i.text).map((t) => t.term)))];
 }
 
+/**
+ * The required terms of a phrase or excluded word (§3): its terms without the whole of a
+ * split identifier (a token at the previous token's position), de-duplicated.
+ */
+function requiredTerms(text) {
+  const kept = [];
+  for (const t of analyze(text)) if (kept.at(-1)?.position !== t.position) kept.push(t);
+  return [...new Set(kept.map((t) => t.term))];
+}
+
 /** A parsed query written back, with `fix(lowercased run)` applied to the runs of plain words. */
 function rewrite(parsed, fix) {
   return parsed.items.map(({ kind, text, field }) => {
@@ -364,6 +374,7 @@ export class SearchIndex {
   async prepare(parsed) {
     const items = parsed.items.map((item) => ({
       ...item, terms: item.kind === 'filter' ? [] : [...new Set(analyze(item.text).map((t) => t.term))],
+      required: requiredTerms(item.text),
     }));
     const terms = scoringTerms(parsed);
     const concepts = this.concepts(terms);
@@ -469,8 +480,8 @@ export class SearchIndex {
     const listAll = !q.terms.length && !q.concepts.length;
     if (listAll) matched.fill(1);
     for (const item of q.items) {
-      if (!item.terms.length || item.kind === 'word') continue;
-      const has = this.containingAll(q, item.terms, n);
+      if (item.kind !== 'phrase' && item.kind !== 'exclude' || !item.required.length) continue;
+      const has = this.containingAll(q, item.required, n);
       const keep = item.kind === 'phrase'; // phrases are required, exclusions dropped
       for (let d = 0; d < n; d++) if (matched[d] && has(d) !== keep) matched[d] = 0;
     }
@@ -481,7 +492,10 @@ export class SearchIndex {
     const fieldNames = Object.keys(chosen);
     for (const [i, field] of fieldNames.entries()) {
       const values = await this.facet(field);
-      if (!values) return { ...result, error: `unknown filter \`${field}\`` };
+      if (!values) {
+        const known = this.meta.facets.map((x) => x.name).join(', ');
+        return { ...result, error: `cannot filter by \`${field}\` here; filters: ${known}` };
+      }
       const allowed = new Uint8Array(n);
       for (const v of values) if (chosen[field].has(v.value)) for (const d of v.docs) allowed[d] = 1;
       for (let d = 0; d < n; d++) if (!allowed[d]) { failures[d]++; failedField[d] = i; }

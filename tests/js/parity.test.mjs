@@ -5,10 +5,10 @@
 //
 // Needs the Rust binary: BLAMELESS_BIN=target/release/blameless node --test tests/js/
 // Runs on the repo's own site and on a generated site of 300 stories (bench/gen_site.py).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,10 +44,13 @@ function site(name) {
     }
     const out = join(tmp, 'public');
     blameless(['--root', root, 'build', '-o', out]);
-    sites.set(name, { root, out });
+    sites.set(name, { root, out, tmp });
   }
   return sites.get(name);
 }
+after(() => {
+  for (const { tmp } of sites.values()) rmSync(tmp, { recursive: true, force: true });
+});
 
 function files(dir, ext) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -424,30 +424,8 @@ export class SearchIndex {
     return (d) => count[d] === terms.length;
   }
 
-  /**
-   * Runs a query (§3-5, §8). `filters` ({field: [values]}) add to those in the query;
-   * `facets: false` skips the facet counts (and their files when no filter needs them).
-   */
-  async search(query, { limit = 10, offset = 0, filters = {}, facets = true } = {}) {
-    const result = {
-      query, correctedQuery: null, corrected: [], terms: [], concepts: [],
-      total: 0, hits: [], facets: {}, error: null,
-    };
-    let parsed = parseQuery(query);
-    if (parsed.error) return { ...result, error: parsed.error };
-    let q = await this.prepare(parsed);
-    const fixes = await this.corrections(q);
-    if (fixes.size) {
-      const text = rewrite(parsed, (run) => fixes.get(run));
-      parsed = parseQuery(text);
-      if (parsed.error) return { ...result, error: parsed.error };
-      q = await this.prepare(parsed);
-      result.correctedQuery = text;
-      result.corrected = [...fixes].sort(([a], [b]) => compareBytes(a, b)).map(([from, to]) => ({ from, to }));
-    }
-    result.terms = q.terms;
-    result.concepts = q.concepts;
-
+  /** BM25 (§4) in f32, summed over terms × text fields and concepts, in that order. */
+  async score(q) {
     const { n_docs: n, fields } = this.meta;
     const scores = new Float32Array(n);
     const matched = new Uint8Array(n);
@@ -470,6 +448,38 @@ export class SearchIndex {
         matched[d] = 1;
       }
     }
+    return { scores, matched };
+  }
+
+  /**
+   * Runs a query (§3-5, §8). `filters` ({field: [values]}) add to those in the query;
+   * `facets: false` skips the facet counts (and their files when no filter needs them).
+   * Returns `{query, correctedQuery, corrected: [{from, to}], terms, concepts, total,
+   * hits: [{doc, score}], facets: {name: [{value, label, count}]}, error}`; a refused query
+   * has an `error` string and no hits. Never throws for a bad query, only for a failed fetch.
+   */
+  async search(query, { limit = 10, offset = 0, filters = {}, facets = true } = {}) {
+    const result = {
+      query, correctedQuery: null, corrected: [], terms: [], concepts: [],
+      total: 0, hits: [], facets: {}, error: null,
+    };
+    let parsed = parseQuery(query);
+    if (parsed.error) return { ...result, error: parsed.error };
+    let q = await this.prepare(parsed);
+    const fixes = await this.corrections(q);
+    if (fixes.size) {
+      const text = rewrite(parsed, (run) => fixes.get(run));
+      parsed = parseQuery(text);
+      if (parsed.error) return { ...result, error: parsed.error };
+      q = await this.prepare(parsed);
+      result.correctedQuery = text;
+      result.corrected = [...fixes].sort(([a], [b]) => compareBytes(a, b)).map(([from, to]) => ({ from, to }));
+    }
+    result.terms = q.terms;
+    result.concepts = q.concepts;
+
+    const n = this.meta.n_docs;
+    const { scores, matched } = await this.score(q);
 
     const chosen = {};
     for (const [field, values] of [...Object.entries(parsed.filters), ...Object.entries(filters)]) {

@@ -157,8 +157,13 @@ export function parseQuery(q) {
 
 /** The scoring terms of a parsed query (§3): terms of its words and phrases, first occurrence kept. */
 export function scoringTerms(parsed) {
+  return [...new Set(termSequence(parsed))];
+}
+
+/** The terms of plain words and phrases in query order, not de-duplicated (§2, §3). */
+export function termSequence(parsed) {
   const scoring = parsed.items.filter((i) => i.kind === 'word' || i.kind === 'phrase');
-  return [...new Set(scoring.flatMap((i) => analyze(i.text).map((t) => t.term)))];
+  return scoring.flatMap((i) => analyze(i.text).map((t) => t.term));
 }
 
 /**
@@ -377,7 +382,7 @@ export class SearchIndex {
       required: requiredTerms(item.text),
     }));
     const terms = scoringTerms(parsed);
-    const concepts = this.concepts(terms);
+    const concepts = this.concepts(termSequence(parsed));
     const postings = new Map();
     const all = [...new Set([...items.flatMap((i) => i.terms), ...concepts])];
     await Promise.all(all.map(async (t) => postings.set(t, await this.postings(t))));

@@ -465,7 +465,11 @@ pub fn correct<'a>(word: &str, vocab: impl IntoIterator<Item = (&'a str, u32)>) 
     let n = word.chars().count();
     let mut best: Option<(usize, u32, &str)> = None;
     for (cand, df) in vocab {
-        if cand == word || !cand.starts_with(first) {
+        if cand == word {
+            // A known word is not a typo, whatever its frequency.
+            return None;
+        }
+        if !cand.starts_with(first) {
             continue;
         }
         if cand.chars().count().abs_diff(n) > max {
@@ -526,8 +530,9 @@ pub fn snippet(text: &str, terms: &[String]) -> Vec<Piece> {
             let mut s = floor_char(text, from.saturating_sub(30));
             if s > 0 {
                 s = text[s..from]
-                    .find(char::is_whitespace)
-                    .map_or(from, |k| s + k + 1);
+                    .char_indices()
+                    .find(|(_, c)| c.is_whitespace())
+                    .map_or(from, |(k, c)| s + k + c.len_utf8());
             }
             (s, cut_end(text, s))
         }
@@ -654,7 +659,7 @@ mod tests {
 
     #[test]
     fn queries_parse_flat() {
-        let q = parse_query(r#"502 "bad gateway" -canary pattern:DNS-ndots x:y"#).unwrap();
+        let q = parse_query(r#"502 "bad gateway" -canary pattern:DNS-ndots x:y"#).expect("parses");
         assert_eq!(
             q.items,
             vec![
@@ -669,11 +674,14 @@ mod tests {
         assert!(parse_query(&"a ".repeat(17)).is_err());
         assert!(parse_query(&"(".repeat(257)).is_err());
         assert_eq!(
-            parse_query(&"(".repeat(256)).unwrap().scoring_terms().len(),
+            parse_query(&"(".repeat(256))
+                .expect("parses")
+                .scoring_terms()
+                .len(),
             0
         );
         assert_eq!(
-            parse_query("\"open").unwrap().items,
+            parse_query("\"open").expect("parses").items,
             vec![Item::Phrase("open".into())]
         );
     }
@@ -700,6 +708,7 @@ mod tests {
             Some("crashloopbackoff")
         );
         assert_eq!(correct("xyz", vocab), None);
+        assert_eq!(correct("throttled", vocab), None);
     }
 
     #[test]
@@ -712,5 +721,9 @@ mod tests {
             .map(|p| p.text.as_str())
             .collect();
         assert_eq!(marked, ["OOM", "node"]);
+        // Wide whitespace before the window start does not split a character.
+        let text = format!("bytes, w{}\u{a0}zqx happened\u{3000}zqx.", "a".repeat(40));
+        let p = snippet(&text, &terms("zqx"));
+        assert!(p.iter().any(|p| p.mark));
     }
 }

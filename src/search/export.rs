@@ -24,6 +24,9 @@ use super::SearchDoc;
 use crate::output::OutputFile;
 use crate::site::Site;
 
+/// A field's token total, fieldnorm ids, and `(term, encoded postings)` in term order.
+type FieldExport = (u64, Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
+
 /// Term chunks close once they reach this many bytes.
 const CHUNK_BYTES: usize = 16 * 1024;
 
@@ -198,7 +201,7 @@ fn read_field(
     seg: &tantivy::SegmentReader,
     field: tantivy::schema::Field,
     n_docs: usize,
-) -> anyhow::Result<(u64, Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> {
+) -> anyhow::Result<FieldExport> {
     let inverted = seg.inverted_index(field)?;
     let norms_reader = seg.get_fieldnorms_reader(field)?;
     let norms: Vec<u8> = (0..n_docs as u32)

@@ -122,11 +122,18 @@ for (const name of ['repo', 'generated']) {
     assert.equal(rust.length, queries.length, 'one result line per query');
 
     const problems = [];
-    const stats = { compared: 0, identical: 0, swaps: 0, maxDiff: 0, phrases: 0, errors: 0 };
+    const stats = { compared: 0, identical: 0, swaps: 0, maxDiff: 0, phrases: 0, errors: 0, cliOnly: 0 };
     for (const [i, q] of queries.entries()) {
       const r = rust[i];
       const js = await index.search(q, { limit: 20, facets: false });
       const problem = (what, rustSide, jsSide) => problems.push({ query: q, what, rust: rustSide, js: jsSide });
+      // component:, organization: and impact: filter in the CLI only (§3): the browser
+      // must say so rather than answer without the filter.
+      if (/(^|\s)(component|organization|impact):\S/.test(q) && !r.error) {
+        if (js.error?.startsWith('cannot filter by')) stats.cliOnly++;
+        else problem('CLI-only filter', 'results', js.error ?? 'results');
+        continue;
+      }
       if (r.error || js.error) {
         if (r.error !== js.error) problem('error', r.error, js.error);
         else stats.errors++;
@@ -166,7 +173,8 @@ for (const name of ['repo', 'generated']) {
       }
     }
     console.log(`ranking parity (${name}): ${queries.length} queries, ${stats.compared} ranked and compared `
-      + `(${stats.phrases} more with phrases: analysis only; ${stats.errors} refused alike by both), `
+      + `(${stats.phrases} more with phrases: analysis only; ${stats.errors} refused alike by both; `
+      + `${stats.cliOnly} with CLI-only filters, refused by the browser), `
       + `${stats.identical} identical top 10, ${stats.swaps} near-tie swaps, `
       + `max relative score difference ${stats.maxDiff.toExponential(2)}, `
       + `${problems.length} differences`);

@@ -8,6 +8,7 @@
 //! page being rendered.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -103,13 +104,26 @@ pub fn render(
         base_path: &site.config.base_path,
         base_url: &site.config.base_url,
     };
-    let style = assets
-        .theme
-        .static_files
-        .get("style.css")
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let site_view = site_view(site, &urls, style, assets.syntax_css.as_bytes());
+    let static_file = |name: &str| {
+        assets
+            .theme
+            .static_files
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    };
+    // `search.js` imports `search-core.js` with its own query string, so one hash
+    // over both busts both caches.
+    let search_script = [static_file("search.js"), static_file("search-core.js")].concat();
+    let site_view = site_view(
+        site,
+        &urls,
+        &Hashes {
+            style: short_hash(static_file("style.css")),
+            syntax: short_hash(assets.syntax_css.as_bytes()),
+            search: short_hash(&search_script),
+        },
+    );
     let mut ctx = Ctx {
         site,
         urls: &urls,
@@ -330,7 +344,14 @@ struct Ctx<'a> {
     cards: Vec<IncidentCard>,
 }
 
-fn site_view(site: &Site, urls: &Urls<'_>, style: &[u8], syntax: &[u8]) -> SiteView {
+/// Cache-busting content hashes of the theme's assets.
+struct Hashes {
+    style: String,
+    syntax: String,
+    search: String,
+}
+
+fn site_view(site: &Site, urls: &Urls<'_>, hashes: &Hashes) -> SiteView {
     let c = &site.config;
     let contributing = site
         .pages
@@ -379,9 +400,12 @@ fn site_view(site: &Site, urls: &Urls<'_>, style: &[u8], syntax: &[u8]) -> SiteV
             components: site.components.len(),
             organizations: site.organizations.len(),
         },
-        stylesheet_url: format!("{}?v={}", urls.rel("style.css"), short_hash(style)),
-        syntax_stylesheet_url: format!("{}?v={}", urls.rel("syntax.css"), short_hash(syntax)),
+        stylesheet_url: format!("{}?v={}", urls.rel("style.css"), hashes.style),
+        syntax_stylesheet_url: format!("{}?v={}", urls.rel("syntax.css"), hashes.syntax),
         feed_url: urls.rel("feed.xml"),
+        search_url: urls.rel(SEARCH_PATH),
+        search_index_url: urls.rel(SEARCH_PATH),
+        search_script_url: format!("{}?v={}", urls.rel("search.js"), hashes.search),
         generator: concat!("blameless ", env!("CARGO_PKG_VERSION")).into(),
     }
 }
@@ -1050,6 +1074,11 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
             description: Some(p.summary.clone()),
         })
         .collect());
+    let search_view = SearchView {
+        examples: search_examples(site, &top_symptoms, ctx.urls),
+        symptoms: top_symptoms.clone(),
+        patterns: top_patterns.clone(),
+    };
     let home_parts = std::sync::Arc::new((browse, top_patterns, top_symptoms, years));
     for page in 1..=pages_of(site.incidents.len()) {
         let path = page_path("", page);
@@ -1178,6 +1207,26 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
         }));
     }
 
+    // The search page: not in the sitemap (it is `noindex`: its content is whatever
+    // the query finds).
+    jobs.push(Box::new(move || Job {
+        path: format!("{SEARCH_PATH}index.html"),
+        template: "search.html",
+        context: context(
+            sv,
+            &ctx.meta(
+                "Search",
+                SEARCH_DESCRIPTION,
+                SEARCH_PATH,
+                "search",
+                "search",
+            ),
+            "search",
+            &search_view,
+        ),
+        source: SEARCH_PATH.into(),
+    }));
+
     // 404, feed, sitemap, robots.
     jobs.push(Box::new(move || Job {
         path: "404.html".into(),
@@ -1257,6 +1306,58 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
     jobs
 }
 
+/// Where the search page lives; the static index the exporter writes sits beside it
+/// (`search/meta.json`...).
+const SEARCH_PATH: &str = "search/";
+
+/// Meta description of the search page.
+const SEARCH_DESCRIPTION: &str =
+    "Search every story by symptom, error message, component or failure pattern.";
+
+/// Example queries for the search page's empty state: for each of the most frequent
+/// symptoms, the first synonym (what people type: `502`, `NotReady`), else its title.
+fn search_examples(site: &Site, top_symptoms: &[TermLink], urls: &Urls<'_>) -> Vec<SearchExample> {
+    let mut examples: Vec<SearchExample> = Vec::new();
+    for t in top_symptoms {
+        let Some(s) = site.symptoms.iter().find(|s| s.slug.as_str() == t.slug) else {
+            continue;
+        };
+        let query = s.synonyms.first().unwrap_or(&s.title).clone();
+        if examples
+            .iter()
+            .any(|e| e.query.eq_ignore_ascii_case(&query))
+        {
+            continue;
+        }
+        examples.push(SearchExample {
+            url: format!("{}?q={}", urls.rel(SEARCH_PATH), query_component(&query)),
+            query,
+        });
+        if examples.len() == 6 {
+            break;
+        }
+    }
+    examples
+}
+
+/// Percent-encode `s` for a URL query value (`application/x-www-form-urlencoded`, as a
+/// `GET` form sends it: space is `+`).
+fn query_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
 /// Meta description of the patterns index.
 const PATTERNS_DESCRIPTION: &str = "The recurring ways Kubernetes clusters fail, grouped by category, each with the stories where it contributed.";
 
@@ -1283,6 +1384,13 @@ mod tests {
         assert_eq!(duration_human(150), "2 h 30 min");
         assert_eq!(duration_human(1440), "1 day");
         assert_eq!(duration_human(3000), "2 days 2 h");
+    }
+
+    #[test]
+    fn query_values_are_form_encoded() {
+        assert_eq!(query_component("502"), "502");
+        assert_eq!(query_component("exit code 137"), "exit+code+137");
+        assert_eq!(query_component("a&b=c/é"), "a%26b%3Dc%2F%C3%A9");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! | `taxonomy.html` | `taxonomy`: [`TaxonomyView`] (symptoms, components, organizations, platforms, years) |
 //! | `term.html` | `term`: [`TermView`] (one symptom, component, organization, platform or year) |
 //! | `page.html` | `content`: [`PageView`] (free pages from `content/pages/`) |
+//! | `search.html` | `search`: [`SearchView`] (`/search/`; results come from `search.js`) |
 //! | `404.html` | nothing else |
 //! | `feed.xml` | `feed`: [`FeedView`] (Atom) |
 //! | `sitemap.xml` | `sitemap`: [`SitemapView`] |
@@ -60,6 +61,17 @@ pub struct SiteView {
     pub syntax_stylesheet_url: String,
     /// Root-relative URL of the Atom feed.
     pub feed_url: String,
+    /// Root-relative URL of the search page (`/kb/search/`): the `action` of every
+    /// search form (`GET`, one field `q`; filters are `pattern`, `symptom`, `platform`
+    /// and `year`, each repeatable).
+    pub search_url: String,
+    /// Root-relative URL of the static search index, ending with `/` (the directory
+    /// holding `meta.json`), which `search.js` loads.
+    pub search_index_url: String,
+    /// Root-relative URL of the search script (`search.js`, an ES module), with a
+    /// content hash query covering it and `search-core.js`, which it imports with the
+    /// same query.
+    pub search_script_url: String,
     /// `blameless <version>`.
     pub generator: String,
 }
@@ -103,10 +115,10 @@ pub struct PageMeta {
     pub url: String,
     /// Which navigation section this page belongs to (`home`, `incidents`,
     /// `patterns`, `symptoms`, `components`, `organizations`, `platforms`, `years`,
-    /// `page`, `404`).
+    /// `page`, `search`, `404`).
     pub section: String,
     /// The template's page kind (`home`, `incident`, `patterns`, `pattern`,
-    /// `taxonomy`, `term`, `page`, `404`).
+    /// `taxonomy`, `term`, `page`, `search`, `404`).
     pub kind: String,
 }
 
@@ -504,6 +516,30 @@ pub struct PageView {
     pub toc: Vec<TocEntry>,
     /// "Edit this page" URL.
     pub edit_url: Option<String>,
+}
+
+/// The search page. Its results are drawn in the browser by `search.js` from the
+/// static index; the page itself carries what works without script: the form and
+/// ways to browse.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchView {
+    /// The most frequent symptoms (up to 12), offered as starting points when there
+    /// is no query or nothing matches.
+    pub symptoms: Vec<TermLink>,
+    /// The most frequent patterns (up to 12), likewise.
+    pub patterns: Vec<TermLink>,
+    /// Example queries for the empty state: what people type for the most frequent
+    /// symptoms (`502`, `NotReady`...), at most 6.
+    pub examples: Vec<SearchExample>,
+}
+
+/// An example query and the search page URL that runs it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchExample {
+    /// The query text.
+    pub query: String,
+    /// Root-relative URL of the search page with `?q=` the query (percent-encoded).
+    pub url: String,
 }
 
 /// The Atom feed.

@@ -656,6 +656,36 @@ pub fn links(doc: &str) -> Vec<String> {
         .collect()
 }
 
+/// `doc` without the default theme's one script element, the search module
+/// `<script type="module" src="{base_path}search.js?v=<8 hex digits>"></script>` that
+/// `base.html` puts in every page's head, and how many such elements there were. Tests
+/// that no content reaches a page as script scan what is left.
+pub fn without_theme_script(doc: &str, base_path: &str) -> (String, usize) {
+    let start = format!("<script type=\"module\" src=\"{base_path}search.js?v=");
+    let end = "\"></script>";
+    let mut out = String::with_capacity(doc.len());
+    let mut rest = doc;
+    let mut found = 0;
+    while let Some(i) = rest.find(&start) {
+        let after = &rest[i + start.len()..];
+        let is_theme = after.len() >= 8 + end.len()
+            && after.as_bytes()[..8]
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            && after[8..].starts_with(end);
+        if !is_theme {
+            out.push_str(&rest[..i + start.len()]);
+            rest = after;
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        rest = &after[8 + end.len()..];
+        found += 1;
+    }
+    out.push_str(rest);
+    (out, found)
+}
+
 /// Every `id` value of `doc`'s tags.
 pub fn ids(doc: &str) -> Vec<String> {
     tags(doc)

@@ -149,7 +149,12 @@ fn nothing_in_the_output_can_run_script() {
             continue;
         }
         checked += 1;
-        let found = script_vectors(text);
+        // The theme's own search module is the one script allowed, once per HTML page
+        // and exactly as the theme writes it; anything else is a finding.
+        let (text, theme_scripts) = harness::without_theme_script(text, "/");
+        let expected = usize::from(path.ends_with(".html"));
+        assert_eq!(theme_scripts, expected, "{path}: the theme's search script");
+        let found = script_vectors(&text);
         assert!(found.is_empty(), "{path}: {found:?}");
     }
     assert!(checked > 10, "checked {checked} documents");
@@ -200,6 +205,29 @@ fn hostile_text_is_shown_escaped_not_dropped() {
                 "component slug `{rest}`"
             );
         }
+    }
+}
+
+#[test]
+fn only_the_theme_script_is_set_aside() {
+    let theme = "<script type=\"module\" src=\"/kb/search.js?v=0123abcd\"></script>";
+    assert_eq!(
+        harness::without_theme_script(&format!("<head>{theme}</head>"), "/kb/"),
+        ("<head></head>".to_string(), 1)
+    );
+    // Another source, another base path, a longer or non-hex hash, attributes after
+    // `src`: not the theme's element, so still there for the scanner.
+    for other in [
+        "<script type=\"module\" src=\"/kb/evil.js?v=0123abcd\"></script>",
+        "<script type=\"module\" src=\"/search.js?v=0123abcd\"></script>",
+        "<script type=\"module\" src=\"/kb/search.js?v=0123abcdef\"></script>",
+        "<script type=\"module\" src=\"/kb/search.js?v=0123abcz\"></script>",
+        "<script type=\"module\" src=\"/kb/search.js?v=0123abcd\" onload=\"x()\"></script>",
+        "<script type=\"module\" src=\"/kb/search.js?v=0123abcd\">alert(1)</script>",
+    ] {
+        let (rest, n) = harness::without_theme_script(other, "/kb/");
+        assert_eq!((rest.as_str(), n), (other, 0));
+        assert!(!script_vectors(&rest).is_empty(), "{other}");
     }
 }
 

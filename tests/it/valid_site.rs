@@ -123,6 +123,8 @@ fn every_expected_page_exists() {
         "organizations/index.html",
         "platforms/index.html",
         "years/index.html",
+        "search/index.html",
+        "search.js",
     ]
     .iter()
     .map(|s| (*s).to_string())
@@ -633,12 +635,16 @@ fn sitemap_lists_every_page_with_absolute_urls() {
         .skip(1)
         .map(|s| s[..s.find("</loc>").expect("loc ends")].to_string())
         .collect();
+    // Every page but the search page, which is `noindex` (what it shows depends on the
+    // query) and so must not be offered to crawlers.
     let pages: BTreeSet<String> = files
         .keys()
         .filter_map(|p| p.strip_suffix("index.html"))
+        .filter(|dir| *dir != "search/")
         .map(|dir| format!("{BASE_URL}{dir}"))
         .collect();
     assert_eq!(locs, pages);
+    assert!(files["search/index.html"].contains("<meta name=\"robots\" content=\"noindex\">"));
     assert!(locs.contains(&format!("{BASE_URL}incidents/{A}/")));
     assert!(files["robots.txt"].contains(&format!("Sitemap: {BASE_URL}sitemap.xml")));
     // A story with a full date has a lastmod.
@@ -752,4 +758,44 @@ fn long_lists_are_paginated_and_every_page_link_resolves() {
     // Page 2 of a pattern lists incidents but not the explanation again.
     let p1 = &files["patterns/node-memory-exhaustion/index.html"];
     assert!(p1.contains("prose pattern-body") && !p2.contains("prose pattern-body"));
+}
+
+#[test]
+fn every_page_has_a_search_box_that_works_under_the_base_path() {
+    let site = built();
+    let files = output(&site);
+    let header_form =
+        "<form class=\"site-search\" role=\"search\" action=\"/kb/search/\" method=\"get\">";
+    for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".html")) {
+        let (_, scripts) = harness::without_theme_script(text, BASE_PATH);
+        assert_eq!(scripts, 1, "{path}: the search module");
+        assert!(
+            text.contains("data-search-index=\"/kb/search/\""),
+            "{path}: where the index is"
+        );
+        // The search page has its own box; every other page has the header's.
+        let header_boxes = text.matches(header_form).count();
+        let expected = usize::from(path != "search/index.html");
+        assert_eq!(header_boxes, expected, "{path}: header search box");
+    }
+    assert!(files["index.html"].contains(
+        "<input id=\"bl_site-search-q\" class=\"site-search-input\" type=\"search\" name=\"q\""
+    ));
+
+    // Without script, the search page still takes `?q=`, says why there are no results
+    // and offers ways to browse; example queries run a search.
+    let search = &files["search/index.html"];
+    harness::assert_in_order(
+        search,
+        &[
+            "<form class=\"search-form\" role=\"search\" action=\"/kb/search/\" method=\"get\"",
+            "<input id=\"bl_search-q\" class=\"search-input\" type=\"search\" name=\"q\"",
+            "<noscript>",
+            "role=\"status\" aria-live=\"polite\"",
+            "<a class=\"search-example\" href=\"/kb/search/?q=NotReady\">NotReady</a>",
+            "<a class=\"chip chip-symptom\" href=\"/kb/symptoms/node-notready/\"",
+        ],
+        "search page",
+    );
+    assert!(search.contains("<title>Search · "));
 }

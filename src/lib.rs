@@ -24,6 +24,7 @@
 //! [`markdown`], syntect in [`highlight`], tera in [`render`], clap in [`cli`].
 
 pub mod cli;
+pub mod data;
 pub mod diagnostics;
 pub mod frontmatter;
 pub mod highlight;

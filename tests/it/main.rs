@@ -11,6 +11,7 @@
 //! | `determinism` | two builds under different threads, time zone and file order are identical |
 //! | `repo_content` | this repository's own `content/` builds |
 //! | `cli` | exit codes, `--help`, `new` |
+//! | `data_files` | `incidents.json`, `incidents.ndjson`, per-pattern Atom feeds |
 //! | `hostile` | nothing a story contains can run script on the site |
 //! | `mutations` | mangled stories never panic; every diagnostic points inside the file |
 //!
@@ -20,6 +21,7 @@
 mod harness;
 
 mod cli;
+mod data_files;
 mod determinism;
 mod hostile;
 mod invalid_site;

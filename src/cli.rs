@@ -12,8 +12,10 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diagnostics::{self, Diagnostic};
+use crate::docs;
 use crate::new::{self, NewIncident};
 use crate::pipeline::{self, Options, Outcome};
+use crate::source;
 
 /// blameless: a static site generator for postmortem knowledge bases.
 #[derive(Debug, Parser)]
@@ -61,6 +63,16 @@ pub enum Command {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Print the JSON Schema of incident front matter (for editors), generated from
+    /// blameless's field table and this site's vocabularies.
+    Schema,
+    /// Regenerate the files derived from the code and content: schema/incident.json
+    /// and the marked regions of CONTRIBUTING.md.
+    Docs {
+        /// Write nothing; exit 1 if a generated file is out of date.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// How diagnostics are printed.
@@ -96,6 +108,8 @@ pub fn run(cli: &Cli) -> u8 {
             format,
         } => check(&cli.root, *deny_warnings, *format),
         Command::New { title, org, date } => new_incident(&cli.root, title, org, date.clone()),
+        Command::Schema => print_schema(&cli.root),
+        Command::Docs { check } => docs(&cli.root, *check),
     };
     match result {
         Ok(code) => code,
@@ -176,5 +190,48 @@ fn new_incident(root: &Path, title: &str, org: &str, date: Option<String>) -> an
     let shown = path.strip_prefix(root).unwrap_or(&path);
     println!("created {}", shown.display());
     println!("next: fill in every field, then run `blameless check` until it reports no errors");
+    Ok(0)
+}
+
+/// The vocabularies, or the printed diagnostics that keep them from loading.
+fn vocabularies(root: &Path) -> anyhow::Result<Result<docs::Vocabularies, u8>> {
+    source::check_root(root)?;
+    Ok(docs::load(root)?.map_err(|mut diags| {
+        diagnostics::sort(&mut diags);
+        print_diagnostics(&diags, Format::Human);
+        eprintln!(
+            "error: the vocabularies have problems ({}); fix them first",
+            diagnostics::summary(diagnostics::counts(&diags))
+        );
+        1
+    }))
+}
+
+fn print_schema(root: &Path) -> anyhow::Result<u8> {
+    let vocab = match vocabularies(root)? {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
+    };
+    let text = crate::jsonschema::incident_text(&vocab.schema_vocab());
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(0)
+}
+
+fn docs(root: &Path, check: bool) -> anyhow::Result<u8> {
+    let vocab = match vocabularies(root)? {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
+    };
+    if check {
+        let stale = docs::stale(root, &vocab)?;
+        for path in &stale {
+            eprintln!("{path}: error: out of date with the code and content/");
+            eprintln!("  = help: run `blameless docs` and commit the result");
+        }
+        return Ok(if stale.is_empty() { 0 } else { 1 });
+    }
+    for path in docs::write(root, &vocab)? {
+        println!("updated {path}");
+    }
     Ok(0)
 }

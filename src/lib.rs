@@ -26,8 +26,10 @@
 pub mod cli;
 pub mod data;
 pub mod diagnostics;
+pub mod docs;
 pub mod frontmatter;
 pub mod highlight;
+pub mod jsonschema;
 pub mod markdown;
 pub mod model;
 pub mod new;

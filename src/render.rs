@@ -183,7 +183,19 @@ pub fn render(
         bytes: assets.syntax_css.as_bytes().to_vec(),
     })?;
     files.push("syntax.css".into());
-    for file in crate::data::files(site, &site_view.generator)? {
+    let schema_vocab = crate::jsonschema::Vocab {
+        base_url: site.config.base_url.clone(),
+        patterns: site.patterns.iter().map(|p| p.slug.to_string()).collect(),
+        symptoms: site.symptoms.iter().map(|s| s.slug.to_string()).collect(),
+    };
+    let schema = OutputFile {
+        path: crate::jsonschema::PATH.into(),
+        bytes: crate::jsonschema::incident_text(&schema_vocab).into_bytes(),
+    };
+    for file in crate::data::files(site, &site_view.generator)?
+        .into_iter()
+        .chain([schema])
+    {
         files.push(file.path.clone());
         sink(file)?;
     }

@@ -301,3 +301,47 @@ fn pattern_list(patterns: &[Pattern]) -> String {
         .collect();
     sections.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> Vocabularies {
+        Vocabularies {
+            base_url: "https://example.org/".into(),
+            patterns: Vec::new(),
+            symptoms: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn regions_are_replaced_and_the_rest_is_kept() {
+        let text = format!(
+            "intro\n{}\nstale text\n{}\noutro\n",
+            begin_marker("symptoms"),
+            end_marker("symptoms")
+        );
+        let out = replace_regions(&text, &vocab()).expect("markers match");
+        assert_eq!(
+            out,
+            format!(
+                "intro\n{}\n| Slug | Symptom | Also known as |\n|---|---|---|\n{}\noutro\n",
+                begin_marker("symptoms"),
+                end_marker("symptoms")
+            )
+        );
+        // Idempotent.
+        assert_eq!(replace_regions(&out, &vocab()).expect("same"), out);
+        // No markers: unchanged.
+        assert_eq!(replace_regions("plain\n", &vocab()).expect("ok"), "plain\n");
+    }
+
+    #[test]
+    fn an_unclosed_region_is_an_error_not_a_truncation() {
+        let text = format!("{}\nthe rest of the guide\n", begin_marker("fields"));
+        let err = replace_regions(&text, &vocab()).expect_err("unclosed");
+        assert!(err
+            .to_string()
+            .contains("has no matching `<!-- blameless:end fields -->`"));
+    }
+}

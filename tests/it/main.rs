@@ -13,6 +13,7 @@
 //! | `cli` | exit codes, `--help`, `new` |
 //! | `data_files` | `incidents.json`, `incidents.ndjson`, per-pattern Atom feeds |
 //! | `hostile` | nothing a story contains can run script on the site |
+//! | `workflows` | the GitHub Actions workflows parse, pin actions by SHA, keep least privilege |
 //! | `mutations` | mangled stories never panic; every diagnostic points inside the file |
 //!
 //! Set `BLAMELESS_BLESS=1` to rewrite `expected.txt` files after an intended change,
@@ -30,3 +31,4 @@ mod output_safety;
 mod overrides;
 mod repo_content;
 mod valid_site;
+mod workflows;

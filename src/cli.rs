@@ -63,6 +63,16 @@ pub enum Command {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Import an existing Markdown list of failure stories: one draft incident file per
+    /// story, never overwriting a file; stories whose source URL is already in
+    /// content/incidents/ are skipped, so importing again is safe.
+    Import {
+        /// The list's format.
+        #[arg(value_enum)]
+        format: ImportFormat,
+        /// The Markdown list, e.g. the README.md of kubernetes-failure-stories.
+        list: PathBuf,
+    },
     /// Print the JSON Schema of incident front matter (for editors), generated from
     /// blameless's field table and this site's vocabularies.
     Schema,
@@ -73,6 +83,15 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+/// List formats `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// k8s.af: `* [Title - Org - medium year](url)` with `involved:` and `impact:`.
+    K8sAf,
+    /// danluu/post-mortems: `[Company](url). Description.` under category headings.
+    Danluu,
 }
 
 /// How diagnostics are printed.
@@ -108,6 +127,7 @@ pub fn run(cli: &Cli) -> u8 {
             format,
         } => check(&cli.root, *deny_warnings, *format),
         Command::New { title, org, date } => new_incident(&cli.root, title, org, date.clone()),
+        Command::Import { format, list } => import(&cli.root, *format, list),
         Command::Schema => print_schema(&cli.root),
         Command::Docs { check } => docs(&cli.root, *check),
     };
@@ -232,6 +252,44 @@ fn docs(root: &Path, check: bool) -> anyhow::Result<u8> {
     }
     for path in docs::write(root, &vocab)? {
         println!("updated {path}");
+    }
+    Ok(0)
+}
+
+fn import(root: &Path, format: ImportFormat, list: &Path) -> anyhow::Result<u8> {
+    use anyhow::Context as _;
+    source::check_root(root)?;
+    let bytes =
+        std::fs::read(list).with_context(|| format!("could not read {}", list.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", list.display()))?
+        .replace("\r\n", "\n");
+    let format = match format {
+        ImportFormat::K8sAf => crate::import::Format::K8sAf,
+        ImportFormat::Danluu => crate::import::Format::Danluu,
+    };
+    let shown = list.display().to_string();
+    let report = crate::import::import(root, format, &shown, &text)?;
+    print_diagnostics(&report.diagnostics, Format::Human);
+    for (line, url, file) in &report.skipped {
+        eprintln!("{shown}:{line}: skipped {url}: already in {file}");
+    }
+    for path in &report.created {
+        println!("created {path}");
+    }
+    eprintln!(
+        "imported {} {}, skipped {} already present; {} to review in the list",
+        report.created.len(),
+        if report.created.len() == 1 {
+            "story"
+        } else {
+            "stories"
+        },
+        report.skipped.len(),
+        diagnostics::summary(diagnostics::counts(&report.diagnostics))
+    );
+    if !report.created.is_empty() {
+        eprintln!("next: read each source, fill in the empty fields, and run `blameless check` until it reports no errors");
     }
     Ok(0)
 }

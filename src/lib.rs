@@ -29,6 +29,7 @@ pub mod diagnostics;
 pub mod docs;
 pub mod frontmatter;
 pub mod highlight;
+pub mod import;
 pub mod jsonschema;
 pub mod markdown;
 pub mod model;

@@ -119,9 +119,11 @@ fn schema_url(root: &Path, base_url: Option<&str>) -> Option<String> {
     }
 }
 
-/// YAML double-quoted string.
-fn quoted(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+/// A YAML double-quoted string. Control characters (never meaningful in a title or
+/// URL) are dropped, so the result is always one valid line of YAML.
+pub(crate) fn yaml_string(s: &str) -> String {
+    let clean: String = s.chars().filter(|c| !c.is_control()).collect();
+    format!("\"{}\"", clean.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Wrap a comma-separated list into `# ` comment lines of about 88 columns.
@@ -180,10 +182,10 @@ fn template(root: &Path, title: &str, org: &str, date: &PartialDate) -> String {
         "# The story's front matter. Required fields are marked; `blameless check` explains\n",
     );
     t.push_str("# every problem with file:line:col. Field reference: CONTRIBUTING.md.\n");
-    t.push_str(&format!("title: {}  # required\n", quoted(title)));
+    t.push_str(&format!("title: {}  # required\n", yaml_string(title)));
     t.push_str(&format!(
         "organization: {}  # required; \"anonymous\" is fine\n",
-        quoted(org)
+        yaml_string(org)
     ));
     t.push_str(&format!(
         "date: \"{}\"  # required: incident date (else publication date): YYYY, YYYY-MM or YYYY-MM-DD\n",

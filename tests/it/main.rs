@@ -12,6 +12,7 @@
 //! | `repo_content` | this repository's own `content/` builds |
 //! | `cli` | exit codes, `--help`, `new` |
 //! | `data_files` | `incidents.json`, `incidents.ndjson`, per-pattern Atom feeds |
+//! | `import` | the k8s.af and danluu list parsers on one fixture per irregularity; idempotent, non-overwriting import |
 //! | `hostile` | nothing a story contains can run script on the site |
 //! | `workflows` | the GitHub Actions workflows parse, pin actions by SHA, keep least privilege |
 //! | `mutations` | mangled stories never panic; every diagnostic points inside the file |
@@ -25,6 +26,7 @@ mod cli;
 mod data_files;
 mod determinism;
 mod hostile;
+mod import;
 mod invalid_site;
 mod mutations;
 mod output_safety;

@@ -51,6 +51,10 @@ pub enum Command {
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also check that every source URL still answers (network; successes are
+        /// cached in .blameless/links.json for a week).
+        #[arg(long)]
+        links: bool,
     },
     /// Create a new incident file to fill in.
     New {
@@ -125,7 +129,8 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Check {
             deny_warnings,
             format,
-        } => check(&cli.root, *deny_warnings, *format),
+            links,
+        } => check(&cli.root, *deny_warnings, *format, *links),
         Command::New { title, org, date } => new_incident(&cli.root, title, org, date.clone()),
         Command::Import { format, list } => import(&cli.root, *format, list),
         Command::Schema => print_schema(&cli.root),
@@ -188,8 +193,18 @@ fn build(root: &Path, output: Option<&Path>, base_url: Option<String>) -> anyhow
     Ok(0)
 }
 
-fn check(root: &Path, deny_warnings: bool, format: Format) -> anyhow::Result<u8> {
+fn check(root: &Path, deny_warnings: bool, format: Format, links: bool) -> anyhow::Result<u8> {
     let mut outcome = pipeline::run(root, &Options::default())?;
+    if links {
+        let (mut diags, stats) =
+            crate::links::check(root, &crate::links::Settings::for_root(root))?;
+        eprintln!(
+            "links: {} source URLs, {} from the cache, {} broken",
+            stats.urls, stats.cached, stats.broken
+        );
+        outcome.diagnostics.append(&mut diags);
+        diagnostics::sort(&mut outcome.diagnostics);
+    }
     if deny_warnings {
         diagnostics::deny_warnings(&mut outcome.diagnostics);
     }

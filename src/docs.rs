@@ -6,7 +6,7 @@
 //! a checked-in copy differs from what the current code and `content/` generate, so
 //! a new pattern or field cannot leave the documentation behind.
 //!
-//! In: the site root. Out: `(path, text)` pairs; [`write`] is the only function that
+//! In: the site root. Out: `(path, text)` pairs; [`write()`] is the only function that
 //! touches the disk. Content problems in the vocabularies (a broken pattern file)
 //! come back as diagnostics: documentation is not generated from a broken site.
 

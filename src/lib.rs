@@ -31,6 +31,7 @@ pub mod frontmatter;
 pub mod highlight;
 pub mod import;
 pub mod jsonschema;
+pub mod links;
 pub mod markdown;
 pub mod model;
 pub mod new;

@@ -668,6 +668,67 @@ fn content_file<T>(
     (built, ctx.diags)
 }
 
+/// A source URL of an incident and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlAt {
+    /// The URL, trimmed.
+    pub url: String,
+    /// Path of the file, relative to the site root.
+    pub path: String,
+    /// 1-based line of the value.
+    pub line: usize,
+    /// 1-based column of the value.
+    pub col: usize,
+    /// The `archive_url` of the same source, when it has one (and this is its `url`).
+    pub archive_url: Option<String>,
+    /// Whether this is an `archive_url` itself.
+    pub is_archive: bool,
+}
+
+/// Every `sources[].url` and `sources[].archive_url` of an incident file that is an
+/// http(s) URL, with its position (for `check --links`). Files whose front matter
+/// does not parse yield nothing: their errors are reported by validation.
+pub fn source_urls(file: &SourceFile) -> Vec<UrlAt> {
+    let index = LineIndex::new(&file.text);
+    let mut ignored = Vec::new();
+    let Some((root, _)) = front_matter(file, &index, &mut ignored) else {
+        return Vec::new();
+    };
+    let Some(Value::Seq(items)) = root.get("sources").map(|n| &n.value) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let text = |key: &str| {
+            item.get(key)
+                .and_then(|n| n.as_str().map(|s| (s.trim().to_string(), n.line, n.col)))
+                .filter(|(s, _, _)| is_http_url(s))
+        };
+        let archive = text("archive_url");
+        if let Some((url, line, col)) = text("url") {
+            out.push(UrlAt {
+                url,
+                path: file.rel_path.clone(),
+                line,
+                col,
+                archive_url: archive.as_ref().map(|a| a.0.clone()),
+                is_archive: false,
+            });
+        }
+        if let Some((url, line, col)) = archive {
+            out.push(UrlAt {
+                url,
+                path: file.rel_path.clone(),
+                line,
+                col,
+                archive_url: None,
+                is_archive: true,
+            });
+        }
+    }
+    out
+}
+
 /// The id of a content file: its stem.
 pub fn stem(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);

@@ -13,6 +13,7 @@
 //! | `cli` | exit codes, `--help`, `new` |
 //! | `data_files` | `incidents.json`, `incidents.ndjson`, per-pattern Atom feeds |
 //! | `import` | the k8s.af and danluu list parsers on one fixture per irregularity; idempotent, non-overwriting import |
+//! | `links` | `check --links` against a local server on 127.0.0.1: dead, slow, redirected, flaky links; the cache |
 //! | `hostile` | nothing a story contains can run script on the site |
 //! | `workflows` | the GitHub Actions workflows parse, pin actions by SHA, keep least privilege |
 //! | `mutations` | mangled stories never panic; every diagnostic points inside the file |
@@ -28,6 +29,7 @@ mod determinism;
 mod hostile;
 mod import;
 mod invalid_site;
+mod links;
 mod mutations;
 mod output_safety;
 mod overrides;

@@ -12,9 +12,11 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diagnostics::{self, Diagnostic};
+use crate::docs;
 use crate::new::{self, NewIncident};
 use crate::pipeline::{self, Options, Outcome};
 use crate::search::{analysis, Request, Results};
+use crate::source;
 
 /// blameless: a static site generator for postmortem knowledge bases.
 #[derive(Debug, Parser)]
@@ -50,6 +52,10 @@ pub enum Command {
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also check that every source URL still answers (network; successes are
+        /// cached in .blameless/links.json for a week).
+        #[arg(long)]
+        links: bool,
     },
     /// Search the incidents (the index is rebuilt first when the content changed).
     ///
@@ -89,6 +95,35 @@ pub enum Command {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Import an existing Markdown list of failure stories: one draft incident file per
+    /// story, never overwriting a file; stories whose source URL is already in
+    /// content/incidents/ are skipped, so importing again is safe.
+    Import {
+        /// The list's format.
+        #[arg(value_enum)]
+        format: ImportFormat,
+        /// The Markdown list, e.g. the README.md of kubernetes-failure-stories.
+        list: PathBuf,
+    },
+    /// Print the JSON Schema of incident front matter (for editors), generated from
+    /// blameless's field table and this site's vocabularies.
+    Schema,
+    /// Regenerate the files derived from the code and content: schema/incident.json
+    /// and the marked regions of CONTRIBUTING.md.
+    Docs {
+        /// Write nothing; exit 1 if a generated file is out of date.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// List formats `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// k8s.af: `* [Title - Org - medium year](url)` with `involved:` and `impact:`.
+    K8sAf,
+    /// danluu/post-mortems: `[Company](url). Description.` under category headings.
+    Danluu,
 }
 
 /// How diagnostics are printed.
@@ -122,7 +157,8 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Check {
             deny_warnings,
             format,
-        } => check(&cli.root, *deny_warnings, *format),
+            links,
+        } => check(&cli.root, *deny_warnings, *format, *links),
         Command::New { title, org, date } => new_incident(&cli.root, title, org, date.clone()),
         Command::Search {
             query,
@@ -144,6 +180,9 @@ pub fn run(cli: &Cli) -> u8 {
                 search(&cli.root, &request, *json, batch.as_deref())
             }
         }
+        Command::Import { format, list } => import(&cli.root, *format, list),
+        Command::Schema => print_schema(&cli.root),
+        Command::Docs { check } => docs(&cli.root, *check),
     };
     match result {
         Ok(code) => code,
@@ -202,8 +241,18 @@ fn build(root: &Path, output: Option<&Path>, base_url: Option<String>) -> anyhow
     Ok(0)
 }
 
-fn check(root: &Path, deny_warnings: bool, format: Format) -> anyhow::Result<u8> {
+fn check(root: &Path, deny_warnings: bool, format: Format, links: bool) -> anyhow::Result<u8> {
     let mut outcome = pipeline::run(root, &Options::default())?;
+    if links {
+        let (mut diags, stats) =
+            crate::links::check(root, &crate::links::Settings::for_root(root))?;
+        eprintln!(
+            "links: {} source URLs, {} from the cache, {} broken",
+            stats.urls, stats.cached, stats.broken
+        );
+        outcome.diagnostics.append(&mut diags);
+        diagnostics::sort(&mut outcome.diagnostics);
+    }
     if deny_warnings {
         diagnostics::deny_warnings(&mut outcome.diagnostics);
     }
@@ -340,6 +389,87 @@ fn analyze_stdin() -> anyhow::Result<u8> {
             .map(|t| serde_json::json!({ "term": t.text, "position": t.position }))
             .collect();
         writeln!(stdout, "{}", serde_json::to_string(&tokens)?)?;
+    }
+    Ok(0)
+}
+
+/// The vocabularies, or the printed diagnostics that keep them from loading.
+fn vocabularies(root: &Path) -> anyhow::Result<Result<docs::Vocabularies, u8>> {
+    source::check_root(root)?;
+    Ok(docs::load(root)?.map_err(|mut diags| {
+        diagnostics::sort(&mut diags);
+        print_diagnostics(&diags, Format::Human);
+        eprintln!(
+            "error: the vocabularies have problems ({}); fix them first",
+            diagnostics::summary(diagnostics::counts(&diags))
+        );
+        1
+    }))
+}
+
+fn print_schema(root: &Path) -> anyhow::Result<u8> {
+    let vocab = match vocabularies(root)? {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
+    };
+    let text = crate::jsonschema::incident_text(&vocab.schema_vocab());
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(0)
+}
+
+fn docs(root: &Path, check: bool) -> anyhow::Result<u8> {
+    let vocab = match vocabularies(root)? {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
+    };
+    if check {
+        let stale = docs::stale(root, &vocab)?;
+        for path in &stale {
+            eprintln!("{path}: error: out of date with the code and content/");
+            eprintln!("  = help: run `blameless docs` and commit the result");
+        }
+        return Ok(if stale.is_empty() { 0 } else { 1 });
+    }
+    for path in docs::write(root, &vocab)? {
+        println!("updated {path}");
+    }
+    Ok(0)
+}
+
+fn import(root: &Path, format: ImportFormat, list: &Path) -> anyhow::Result<u8> {
+    use anyhow::Context as _;
+    source::check_root(root)?;
+    let bytes =
+        std::fs::read(list).with_context(|| format!("could not read {}", list.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", list.display()))?
+        .replace("\r\n", "\n");
+    let format = match format {
+        ImportFormat::K8sAf => crate::import::Format::K8sAf,
+        ImportFormat::Danluu => crate::import::Format::Danluu,
+    };
+    let shown = list.display().to_string();
+    let report = crate::import::import(root, format, &shown, &text)?;
+    print_diagnostics(&report.diagnostics, Format::Human);
+    for (line, url, file) in &report.skipped {
+        eprintln!("{shown}:{line}: skipped {url}: already in {file}");
+    }
+    for path in &report.created {
+        println!("created {path}");
+    }
+    eprintln!(
+        "imported {} {}, skipped {} already present; {} to review in the list",
+        report.created.len(),
+        if report.created.len() == 1 {
+            "story"
+        } else {
+            "stories"
+        },
+        report.skipped.len(),
+        diagnostics::summary(diagnostics::counts(&report.diagnostics))
+    );
+    if !report.created.is_empty() {
+        eprintln!("next: read each source, fill in the empty fields, and run `blameless check` until it reports no errors");
     }
     Ok(0)
 }

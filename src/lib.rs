@@ -24,9 +24,14 @@
 //! [`markdown`], syntect in [`highlight`], tera in [`render`], clap in [`cli`].
 
 pub mod cli;
+pub mod data;
 pub mod diagnostics;
+pub mod docs;
 pub mod frontmatter;
 pub mod highlight;
+pub mod import;
+pub mod jsonschema;
+pub mod links;
 pub mod markdown;
 pub mod model;
 pub mod new;

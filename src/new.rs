@@ -108,9 +108,22 @@ pub fn create(root: &Path, req: &NewIncident) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// YAML double-quoted string.
-fn quoted(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+/// Where editors find the JSON Schema: the repository's checked-in copy (relative to
+/// `content/incidents/<id>.md`, so it works offline and matches this checkout's
+/// vocabularies), else the copy the built site publishes.
+fn schema_url(root: &Path, base_url: Option<&str>) -> Option<String> {
+    if root.join(crate::docs::SCHEMA_FILE).is_file() {
+        Some(format!("../../{}", crate::docs::SCHEMA_FILE))
+    } else {
+        base_url.map(|b| format!("{b}{}", crate::jsonschema::PATH))
+    }
+}
+
+/// A YAML double-quoted string. Control characters (never meaningful in a title or
+/// URL) are dropped, so the result is always one valid line of YAML.
+pub(crate) fn yaml_string(s: &str) -> String {
+    let clean: String = s.chars().filter(|c| !c.is_control()).collect();
+    format!("\"{}\"", clean.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Wrap a comma-separated list into `# ` comment lines of about 88 columns.
@@ -138,8 +151,9 @@ fn comment_list(prefix: &str, items: &[String]) -> String {
 fn template(root: &Path, title: &str, org: &str, date: &PartialDate) -> String {
     // Best effort: list the site's vocabularies; a broken symptoms.yaml only means
     // the comment is shorter.
-    let (symptoms, patterns) = match source::load(root) {
+    let (symptoms, patterns, base_url) = match source::load(root) {
         Ok(s) => {
+            let base_url = schema::site_config(&s.site_config).0.map(|c| c.base_url);
             let symptoms: Vec<String> = s
                 .symptoms
                 .as_ref()
@@ -153,21 +167,25 @@ fn template(root: &Path, title: &str, org: &str, date: &PartialDate) -> String {
                     name.trim_end_matches(".md").to_string()
                 })
                 .collect();
-            (symptoms, patterns)
+            (symptoms, patterns, base_url)
         }
-        Err(_) => (Vec::new(), Vec::new()),
+        Err(_) => (Vec::new(), Vec::new(), None),
     };
     let list = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
     let mut t = String::new();
     t.push_str("---\n");
+    if let Some(url) = schema_url(root, base_url.as_deref()) {
+        // Editors with yaml-language-server complete and check the fields as you type.
+        t.push_str(&format!("# yaml-language-server: $schema={url}\n"));
+    }
     t.push_str(
         "# The story's front matter. Required fields are marked; `blameless check` explains\n",
     );
     t.push_str("# every problem with file:line:col. Field reference: CONTRIBUTING.md.\n");
-    t.push_str(&format!("title: {}  # required\n", quoted(title)));
+    t.push_str(&format!("title: {}  # required\n", yaml_string(title)));
     t.push_str(&format!(
         "organization: {}  # required; \"anonymous\" is fine\n",
-        quoted(org)
+        yaml_string(org)
     ));
     t.push_str(&format!(
         "date: \"{}\"  # required: incident date (else publication date): YYYY, YYYY-MM or YYYY-MM-DD\n",

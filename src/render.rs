@@ -197,6 +197,22 @@ pub fn render(
         bytes: assets.syntax_css.as_bytes().to_vec(),
     })?;
     files.push("syntax.css".into());
+    let schema_vocab = crate::jsonschema::Vocab {
+        base_url: site.config.base_url.clone(),
+        patterns: site.patterns.iter().map(|p| p.slug.to_string()).collect(),
+        symptoms: site.symptoms.iter().map(|s| s.slug.to_string()).collect(),
+    };
+    let schema = OutputFile {
+        path: crate::jsonschema::PATH.into(),
+        bytes: crate::jsonschema::incident_text(&schema_vocab).into_bytes(),
+    };
+    for file in crate::data::files(site, &site_view.generator)?
+        .into_iter()
+        .chain([schema])
+    {
+        files.push(file.path.clone());
+        sink(file)?;
+    }
     let static_files = static_outputs(&files, assets.theme, &mut diags);
     let written = files.len() + static_files.len();
     static_files.into_par_iter().try_for_each(sink)?;
@@ -778,9 +794,35 @@ impl Ctx<'_> {
             resolutions,
             resolution_count,
             co_occurring,
+            feed_url: self.urls.rel(&format!("patterns/{}/feed.xml", p.slug)),
+        }
+    }
+
+    /// An Atom feed of `list` (incident indexes, newest first): the 50 newest.
+    fn feed_view(&self, title: String, subtitle: String, page: &str, list: &[usize]) -> FeedView {
+        let updated = list
+            .iter()
+            .map(|&i| self.site.incidents[i].date)
+            .max()
+            .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), |d| d.rfc3339());
+        FeedView {
+            title,
+            subtitle,
+            id: self.urls.abs(page),
+            alternate_url: self.urls.abs(page),
+            self_url: self.urls.abs(&format!("{page}feed.xml")),
+            updated,
+            entries: list
+                .iter()
+                .take(FEED_ENTRIES)
+                .map(|&i| self.cards[i].clone())
+                .collect(),
         }
     }
 }
+
+/// How many entries a feed carries, newest first.
+const FEED_ENTRIES: usize = 50;
 
 /// How many resolutions a pattern page lists (done first).
 const MAX_PATTERN_RESOLUTIONS: usize = 60;
@@ -1176,6 +1218,30 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
             add_sitemap(&page_path(&format!("patterns/{}/", p.slug), page), None);
             jobs.push(Box::new(move || ctx.pattern_job(pi, page, sv)));
         }
+        // One feed per pattern, so readers can follow "new stories about DNS".
+        jobs.push(Box::new(move || {
+            let path = format!("patterns/{}/", p.slug);
+            let empty = Vec::new();
+            let list = site.by_pattern.get(&p.slug).unwrap_or(&empty);
+            let title = format!("{} · {}", p.title, site.config.title);
+            Job {
+                path: format!("{path}feed.xml"),
+                template: "feed.xml",
+                context: context(
+                    sv,
+                    &ctx.meta(
+                        &title,
+                        &p.summary,
+                        &format!("{path}feed.xml"),
+                        "feed",
+                        "feed",
+                    ),
+                    "feed",
+                    &ctx.feed_view(title.clone(), p.summary.clone(), &path, list),
+                ),
+                source: p.path.clone(),
+            }
+        }));
     }
 
     // Free pages.
@@ -1246,18 +1312,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
         source: "404.html".into(),
     }));
     jobs.push(Box::new(move || {
-        let entries: Vec<IncidentCard> = site
-            .incidents
-            .iter()
-            .take(50)
-            .map(|i| ctx.card(i))
-            .collect();
-        let updated = site
-            .incidents
-            .iter()
-            .map(|i| i.date)
-            .max()
-            .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), |d| d.rfc3339());
+        let all: Vec<usize> = (0..site.incidents.len()).collect();
         Job {
             path: "feed.xml".into(),
             template: "feed.xml",
@@ -1271,11 +1326,12 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
                     "feed",
                 ),
                 "feed",
-                &FeedView {
-                    self_url: ctx.urls.abs("feed.xml"),
-                    updated,
-                    entries,
-                },
+                &ctx.feed_view(
+                    site.config.title.clone(),
+                    site.config.description.clone(),
+                    "",
+                    &all,
+                ),
             ),
             source: "feed.xml".into(),
         }

@@ -55,41 +55,170 @@ const MAX_LINE: usize = 400;
 /// Longest summary, in characters.
 const MAX_SUMMARY: usize = 1200;
 
-/// Field names of an incident's front matter, in the documented order.
-pub const INCIDENT_FIELDS: &[&str] = &[
-    "title",
-    "organization",
-    "date",
-    "summary",
-    "sources",
-    "platforms",
-    "kubernetes_version",
-    "environment",
-    "impact",
-    "impact_level",
-    "duration_minutes",
-    "detection",
-    "symptoms",
-    "components",
-    "trigger",
-    "contributing_failures",
-    "resolutions",
-    "lessons",
-    "related",
-    "tags",
+/// What a front-matter value must be. The incident's fields are described once, in
+/// [`INCIDENT`], with these shapes: the validator takes its field names from there,
+/// the JSON Schema ([`crate::jsonschema`]) and the field reference in CONTRIBUTING.md
+/// ([`crate::docs`]) are generated from it, and a test checks that the validator
+/// requires exactly the fields the table marks as required.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    /// A string of at most `max` characters.
+    Text {
+        /// Longest accepted value, in characters.
+        max: usize,
+    },
+    /// A string or a number, kept as written (`1.30` stays `1.30`).
+    Version,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    Date,
+    /// An absolute http(s) URL.
+    Url,
+    /// A whole number from `min` to `max`.
+    Integer {
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
+    /// One value of a closed vocabulary (a `vocabulary!` enum of the model).
+    OneOf(&'static [&'static str]),
+    /// A reference to a content file or vocabulary entry of the site.
+    Ref(RefKind),
+    /// A list of distinct values.
+    List {
+        /// The shape of each item.
+        item: &'static Shape,
+        /// Whether an empty list is an error.
+        non_empty: bool,
+        /// Most items accepted, when limited.
+        max_items: Option<usize>,
+    },
+    /// A mapping with these fields (and no others).
+    Object(&'static [Field]),
+}
+
+/// What a [`Shape::Ref`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    /// A pattern slug: a file stem under `content/patterns/`.
+    Pattern,
+    /// A symptom slug from `content/symptoms.yaml`.
+    Symptom,
+    /// An incident id: a file stem under `content/incidents/`.
+    Incident,
+}
+
+/// One front-matter field: its name, shape, whether it is required, and what it means
+/// (one or two sentences, shown in editors and in the field reference).
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// YAML key.
+    pub name: &'static str,
+    /// What the value must be.
+    pub shape: Shape,
+    /// Whether leaving it out (or empty) is an error.
+    pub required: bool,
+    /// What it means and how to fill it.
+    pub doc: &'static str,
+}
+
+const fn field(name: &'static str, shape: Shape, required: bool, doc: &'static str) -> Field {
+    Field {
+        name,
+        shape,
+        required,
+        doc,
+    }
+}
+
+const TEXT_LINE: Shape = Shape::Text { max: MAX_LINE };
+const TEXT_LONG: Shape = Shape::Text { max: MAX_SUMMARY };
+const TEXT_TITLE: Shape = Shape::Text { max: MAX_TITLE };
+
+/// The fields of a source.
+pub const SOURCE: &[Field] = &[
+    field("url", Shape::Url, true, "Link to the write-up, talk or thread (`http` or `https`)."),
+    field("title", TEXT_TITLE, false, "Title of the write-up as published."),
+    field("type", Shape::OneOf(SourceType::SLUGS), false, "What kind of write-up it is."),
+    field("venue", TEXT_TITLE, false, "Where it was published: company blog, Medium, KubeCon..."),
+    field("published", Shape::Date, false, "Publication date."),
+    field("language", Shape::Text { max: 20 }, false, "Language of the write-up when it is not the site's, e.g. `de`."),
+    field("archive_url", Shape::Url, false, "An archived copy (e.g. the Wayback Machine), shown beside the original in case it disappears."),
 ];
-const SOURCE_FIELDS: &[&str] = &[
-    "url",
-    "title",
-    "type",
-    "venue",
-    "published",
-    "language",
-    "archive_url",
+
+/// The fields of the trigger.
+pub const TRIGGER: &[Field] = &[
+    field(
+        "type",
+        Shape::OneOf(TriggerType::SLUGS),
+        true,
+        "The kind of event that set the chain off.",
+    ),
+    field(
+        "description",
+        TEXT_LONG,
+        true,
+        "What happened, in a sentence or two.",
+    ),
 ];
-const TRIGGER_FIELDS: &[&str] = &["type", "description"];
-const FAILURE_FIELDS: &[&str] = &["pattern", "description"];
-const RESOLUTION_FIELDS: &[&str] = &["action", "status", "patterns"];
+
+/// The fields of one contributing failure.
+pub const FAILURE: &[Field] = &[
+    field(
+        "pattern",
+        Shape::Ref(RefKind::Pattern),
+        true,
+        "The failure pattern this is an instance of.",
+    ),
+    field(
+        "description",
+        TEXT_LONG,
+        true,
+        "What this failure was in this incident (not the pattern's definition).",
+    ),
+];
+
+/// The fields of one resolution.
+pub const RESOLUTION: &[Field] = &[
+    field("action", TEXT_LONG, true, "What was done or planned."),
+    field("status", Shape::OneOf(ResolutionStatus::SLUGS), true, "`done` when the source says it was done, `planned` when announced, `considered` when discussed."),
+    field("patterns", Shape::List { item: &Shape::Ref(RefKind::Pattern), non_empty: false, max_items: None }, false, "The patterns this action addresses."),
+];
+
+/// The fields of an incident's front matter, in the documented order.
+pub const INCIDENT: &[Field] = &[
+    field("title", TEXT_TITLE, true, "A short, specific headline for the story, in your own words."),
+    field("organization", TEXT_TITLE, true, "The organization the incident happened at; `anonymous` is allowed."),
+    field("date", Shape::Date, true, "The incident date if the source gives it, else the publication date."),
+    field("summary", TEXT_LONG, true, "1-3 sentences, used in lists, cards and the feed."),
+    field("sources", Shape::List { item: &Shape::Object(SOURCE), non_empty: true, max_items: None }, true, "Where the story was told; the first is the main one."),
+    field("platforms", Shape::List { item: &Shape::OneOf(Platform::SLUGS), non_empty: false, max_items: None }, false, "Where the cluster ran. List both the cloud and the managed service where it applies (`[gcp, gke]`)."),
+    field("kubernetes_version", Shape::Version, false, "As given by the source, e.g. `\"1.13\"`. Quote it, or YAML reads `1.20` as the number 1.2."),
+    field("environment", Shape::OneOf(Environment::SLUGS), false, "Which environment failed."),
+    field("impact", TEXT_LINE, true, "One line: what users saw."),
+    field("impact_level", Shape::OneOf(ImpactLevel::SLUGS), false, "How bad it was for users."),
+    field("duration_minutes", Shape::Integer { min: 0, max: MAX_DURATION_MINUTES }, false, "Only if the source states or clearly implies it."),
+    field("detection", Shape::OneOf(Detection::SLUGS), false, "How the incident was noticed."),
+    field("symptoms", Shape::List { item: &Shape::Ref(RefKind::Symptom), non_empty: true, max_items: None }, true, "What people saw while it happened: slugs from `content/symptoms.yaml`."),
+    field("components", Shape::List { item: &Shape::Text { max: 80 }, non_empty: true, max_items: None }, true, "Software and services involved, e.g. `kubelet`, `CoreDNS`, `ElastAlert`."),
+    field("trigger", Shape::Object(TRIGGER), true, "What set the chain of failures off."),
+    field("contributing_failures", Shape::List { item: &Shape::Object(FAILURE), non_empty: true, max_items: None }, true, "The chain of weaknesses that turned the trigger into an incident, in causal order, each mapped to a pattern."),
+    field("resolutions", Shape::List { item: &Shape::Object(RESOLUTION), non_empty: false, max_items: None }, false, "What was done or planned about it (a warning when absent)."),
+    field("lessons", Shape::List { item: &TEXT_LONG, non_empty: false, max_items: None }, false, "Short, general takeaways."),
+    field("related", Shape::List { item: &Shape::Ref(RefKind::Incident), non_empty: false, max_items: None }, false, "Ids (file names without `.md`) of other stories in `content/incidents/`."),
+    field("tags", Shape::List { item: &Shape::Text { max: 40 }, non_empty: false, max_items: Some(MAX_TAGS) }, false, "Free keywords for search."),
+];
+
+/// Longest accepted `duration_minutes`: ten years.
+const MAX_DURATION_MINUTES: i64 = 10 * 365 * 24 * 60;
+/// Most tags per incident.
+const MAX_TAGS: usize = 20;
+
+/// The names of `fields`, in order (the known keys of a mapping).
+pub fn names(fields: &[Field]) -> Vec<&'static str> {
+    fields.iter().map(|f| f.name).collect()
+}
+
 const PATTERN_FIELDS: &[&str] = &["title", "summary", "category"];
 const PAGE_FIELDS: &[&str] = &["title", "description"];
 const SYMPTOM_FIELDS: &[&str] = &["slug", "title", "description", "synonyms"];
@@ -539,6 +668,67 @@ fn content_file<T>(
     (built, ctx.diags)
 }
 
+/// A source URL of an incident and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlAt {
+    /// The URL, trimmed.
+    pub url: String,
+    /// Path of the file, relative to the site root.
+    pub path: String,
+    /// 1-based line of the value.
+    pub line: usize,
+    /// 1-based column of the value.
+    pub col: usize,
+    /// The `archive_url` of the same source, when it has one (and this is its `url`).
+    pub archive_url: Option<String>,
+    /// Whether this is an `archive_url` itself.
+    pub is_archive: bool,
+}
+
+/// Every `sources[].url` and `sources[].archive_url` of an incident file that is an
+/// http(s) URL, with its position (for `check --links`). Files whose front matter
+/// does not parse yield nothing: their errors are reported by validation.
+pub fn source_urls(file: &SourceFile) -> Vec<UrlAt> {
+    let index = LineIndex::new(&file.text);
+    let mut ignored = Vec::new();
+    let Some((root, _)) = front_matter(file, &index, &mut ignored) else {
+        return Vec::new();
+    };
+    let Some(Value::Seq(items)) = root.get("sources").map(|n| &n.value) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let text = |key: &str| {
+            item.get(key)
+                .and_then(|n| n.as_str().map(|s| (s.trim().to_string(), n.line, n.col)))
+                .filter(|(s, _, _)| is_http_url(s))
+        };
+        let archive = text("archive_url");
+        if let Some((url, line, col)) = text("url") {
+            out.push(UrlAt {
+                url,
+                path: file.rel_path.clone(),
+                line,
+                col,
+                archive_url: archive.as_ref().map(|a| a.0.clone()),
+                is_archive: false,
+            });
+        }
+        if let Some((url, line, col)) = archive {
+            out.push(UrlAt {
+                url,
+                path: file.rel_path.clone(),
+                line,
+                col,
+                archive_url: None,
+                is_archive: true,
+            });
+        }
+    }
+    out
+}
+
 /// The id of a content file: its stem.
 pub fn stem(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);
@@ -547,7 +737,7 @@ pub fn stem(path: &str) -> &str {
 
 /// Validate one incident file.
 pub fn incident(file: &SourceFile, vocab: &Vocabulary) -> (Option<Incident>, Vec<Diagnostic>) {
-    content_file(file, INCIDENT_FIELDS, |ctx, f, body| {
+    content_file(file, &names(INCIDENT), |ctx, f, body| {
         incident_fields(ctx, f, body, file, vocab)
     })
 }
@@ -610,7 +800,7 @@ fn incident_fields(
         )
     });
     let duration_minutes = f.get("duration_minutes").and_then(|n| match &n.value {
-        Value::Int(i) if (0..=10 * 365 * 24 * 60).contains(i) => Some(*i as u32),
+        Value::Int(i) if (0..=MAX_DURATION_MINUTES).contains(i) => Some(*i as u32),
         _ => {
             ctx.error(
                 n,
@@ -670,7 +860,7 @@ fn incident_fields(
     let components = string_list(ctx, f, "components", true, 80);
 
     let trigger = f.required(ctx, "trigger").and_then(|n| {
-        let t = Fields::open(ctx, n, "trigger", TRIGGER_FIELDS)?;
+        let t = Fields::open(ctx, n, "trigger", &names(TRIGGER))?;
         let kind = t.required(ctx, "type").and_then(|n| {
             one_of(
                 ctx,
@@ -698,7 +888,7 @@ fn incident_fields(
                 );
             }
             for item in items {
-                let Some(cf) = Fields::open(ctx, item, "contributing failure", FAILURE_FIELDS)
+                let Some(cf) = Fields::open(ctx, item, "contributing failure", &names(FAILURE))
                 else {
                     continue;
                 };
@@ -726,7 +916,7 @@ fn incident_fields(
         ),
         Some(node) => {
             for item in list(ctx, node, "resolutions").unwrap_or_default() {
-                let Some(r) = Fields::open(ctx, item, "resolution", RESOLUTION_FIELDS) else {
+                let Some(r) = Fields::open(ctx, item, "resolution", &names(RESOLUTION)) else {
                     continue;
                 };
                 let action = req_string(ctx, &r, "action", MAX_SUMMARY);
@@ -767,9 +957,13 @@ fn incident_fields(
         );
     }
     let tags = string_list(ctx, f, "tags", false, 40);
-    if tags.len() > 20 {
+    if tags.len() > MAX_TAGS {
         if let Some(n) = f.get("tags") {
-            ctx.error(n, format!("{} tags; the limit is 20", tags.len()), None);
+            ctx.error(
+                n,
+                format!("{} tags; the limit is {MAX_TAGS}", tags.len()),
+                None,
+            );
         }
     }
 
@@ -804,7 +998,7 @@ fn incident_fields(
 }
 
 fn source(ctx: &mut Ctx<'_>, node: &Node) -> Option<Source> {
-    let s = Fields::open(ctx, node, "source", SOURCE_FIELDS)?;
+    let s = Fields::open(ctx, node, "source", &names(SOURCE))?;
     let url_v = s.required(ctx, "url").and_then(|n| url(ctx, n, "url"));
     let title = opt_string(ctx, &s, "title", MAX_TITLE);
     let kind = s
@@ -1008,6 +1202,110 @@ pub fn normalize_base_url(url: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An incident that uses every field of [`INCIDENT`] and its nested tables, each key
+    /// on its own line.
+    const EVERY_FIELD: &str = "---
+title: T
+organization: O
+date: 2019
+summary: S
+sources:
+  - url: https://example.com/a
+    title: A
+    type: blog-post
+    venue: V
+    published: 2019
+    language: en
+    archive_url: https://web.archive.org/web/2019/https://example.com/a
+platforms: [aws]
+kubernetes_version: \"1.13\"
+environment: production
+impact: I
+impact_level: degradation
+duration_minutes: 5
+detection: alert
+symptoms: [s1]
+components: [c]
+trigger:
+  type: unknown
+  description: D
+contributing_failures:
+  - pattern: p1
+    description: D
+resolutions:
+  - action: A
+    status: done
+    patterns: [p1]
+lessons: [L]
+related: [other]
+tags: [t]
+---
+Body
+";
+
+    fn check_incident(text: &str) -> (Option<Incident>, Vec<Diagnostic>) {
+        let vocab = Vocabulary {
+            patterns: ["p1".to_string()].into(),
+            symptoms: ["s1".to_string()].into(),
+            incidents: ["other".to_string(), "x".to_string()].into(),
+            symptoms_known: true,
+            ..Vocabulary::default()
+        };
+        let file = SourceFile {
+            rel_path: "content/incidents/x.md".into(),
+            text: text.into(),
+        };
+        incident(&file, &vocab)
+    }
+
+    /// The field table is what the validator does: every field it lists is accepted,
+    /// and leaving one out is an error exactly when the table marks it required.
+    #[test]
+    fn the_field_table_matches_the_validator() {
+        let (inc, diags) = check_incident(EVERY_FIELD);
+        assert!(inc.is_some() && diags.is_empty(), "{diags:?}");
+        let tables: [(&str, &str, &[Field]); 5] = [
+            ("", "front matter", INCIDENT),
+            ("  - ", "source", SOURCE),
+            ("  ", "trigger", TRIGGER),
+            ("  - ", "contributing failure", FAILURE),
+            ("  - ", "resolution", RESOLUTION),
+        ];
+        let mut seen = 0;
+        for (indent, what, fields) in tables {
+            for f in fields {
+                // Rename the key on its line (`url:` → `zzurl:`); for nested tables the
+                // key is the first of its item (`  - url:`) or indented by four.
+                let lines: Vec<String> = EVERY_FIELD.lines().map(str::to_string).collect();
+                let nested = format!("    {}:", f.name);
+                let at = lines
+                    .iter()
+                    .position(|l| {
+                        l.starts_with(&format!("{indent}{}:", f.name))
+                            || (!indent.is_empty() && indent != "  " && l.starts_with(&nested))
+                    })
+                    .unwrap_or_else(|| panic!("{what} field `{}` is in EVERY_FIELD", f.name));
+                let mut changed = lines.clone();
+                changed[at] =
+                    changed[at].replacen(&format!("{}:", f.name), &format!("zz{}:", f.name), 1);
+                let text = changed.join("\n") + "\n";
+                let (_, diags) = check_incident(&text);
+                let missing = format!("missing required field `{}` in {what}", f.name);
+                let reported = diags.iter().any(|d| d.message == missing);
+                assert_eq!(
+                    reported, f.required,
+                    "{what} field `{}`: table says required={}, validator: {diags:#?}",
+                    f.name, f.required
+                );
+                seen += 1;
+            }
+        }
+        assert_eq!(
+            seen,
+            INCIDENT.len() + SOURCE.len() + TRIGGER.len() + FAILURE.len() + RESOLUTION.len()
+        );
+    }
 
     #[test]
     fn http_urls() {

@@ -14,7 +14,7 @@
 //! | `page.html` | `content`: [`PageView`] (free pages from `content/pages/`) |
 //! | `search.html` | `search`: [`SearchView`] (`/search/`; results come from `search.js`) |
 //! | `404.html` | nothing else |
-//! | `feed.xml` | `feed`: [`FeedView`] (Atom) |
+//! | `feed.xml` | `feed`: [`FeedView`] (Atom: the site's `/feed.xml` and each pattern's `/patterns/<slug>/feed.xml`) |
 //! | `sitemap.xml` | `sitemap`: [`SitemapView`] |
 //! | `robots.txt` | nothing else |
 //!
@@ -465,6 +465,8 @@ pub struct PatternView {
     /// Patterns it most often occurs with (at most 8), most frequent first (page 1
     /// only).
     pub co_occurring: Vec<CoPattern>,
+    /// Root-relative URL of the pattern's Atom feed (`patterns/<slug>/feed.xml`).
+    pub feed_url: String,
 }
 
 /// A taxonomy index: every symptom, component, organization, platform or year.
@@ -542,9 +544,18 @@ pub struct SearchExample {
     pub url: String,
 }
 
-/// The Atom feed.
+/// An Atom feed: the site's (`feed.xml`) or one failure pattern's
+/// (`patterns/<slug>/feed.xml`), both rendered by the `feed.xml` template.
 #[derive(Debug, Clone, Serialize)]
 pub struct FeedView {
+    /// Feed title: the site's, or `<pattern> · <site>`.
+    pub title: String,
+    /// Feed subtitle: the site's description, or the pattern's summary.
+    pub subtitle: String,
+    /// Atom `<id>`: the absolute URL of the page the feed follows.
+    pub id: String,
+    /// Absolute URL of the HTML page the feed follows (`rel="alternate"`).
+    pub alternate_url: String,
     /// Absolute URL of the feed itself.
     pub self_url: String,
     /// RFC 3339 time of the newest entry (never the build time: output is

@@ -162,12 +162,15 @@ fn new_creates_a_template_that_check_explains_until_filled() {
         )
     );
     let template = site.read(rel);
-    assert!(template.starts_with("---\n"));
+    // The fixture has no checked-in schema: editors get the published one.
+    assert!(template.starts_with(
+        "---\n# yaml-language-server: $schema=https://example.org/kb/schema/incident.json\n"
+    ));
     assert!(template.contains("title: \"Title\""));
     assert!(template.contains("organization: \"X\""));
     assert!(template.contains("date: \"2019-06\""));
     // Every documented field is there, commented or not.
-    for field in blameless::schema::INCIDENT_FIELDS {
+    for field in blameless::schema::names(blameless::schema::INCIDENT) {
         assert!(
             template.contains(&format!("{field}:")),
             "template has `{field}`"
@@ -236,4 +239,60 @@ fn new_rejects_bad_input_with_exit_two() {
         );
     }
     assert!(snapshot(&site.root) == before, "nothing was written");
+}
+
+#[test]
+fn schema_prints_the_published_schema_and_docs_check_finds_stale_copies() {
+    let mut site = SiteTest::fixture("valid");
+    let run = site.bin().arg("schema").run();
+    run.assert_code(0);
+    let schema: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(schema["$id"], "https://example.org/kb/schema/incident.json");
+    // Exactly what the build publishes.
+    site.build();
+    assert_eq!(site.out_text("schema/incident.json"), run.stdout);
+
+    // No checked-in copy yet: stale until `docs` writes it.
+    site.bin().args(["docs", "--check"]).run().assert_code(1);
+    let run = site.bin().arg("docs").run();
+    run.assert_code(0);
+    assert_eq!(run.stdout, "updated schema/incident.json\n");
+    site.bin().args(["docs", "--check"]).run().assert_code(0);
+    assert!(
+        site.bin().arg("docs").run().stdout.is_empty(),
+        "nothing to update"
+    );
+
+    // A new pattern makes the copy stale, with a message saying what to run.
+    site.write(
+        "content/patterns/new-pattern.md",
+        "---\ntitle: New\nsummary: A new one.\ncategory: storage\n---\n\nBody.\n",
+    );
+    let run = site.bin().args(["docs", "--check"]).run();
+    run.assert_code(1);
+    assert_eq!(
+        run.stderr,
+        "schema/incident.json: error: out of date with the code and content/\n  = help: run `blameless docs` and commit the result\n"
+    );
+
+    // With a checked-in copy, `new` points editors at it (relative to the new file).
+    site.bin().arg("docs").run().assert_code(0);
+    site.bin()
+        .args(["new", "Another", "--org", "Y", "--date", "2020"])
+        .run()
+        .assert_code(0);
+    assert!(site
+        .read("content/incidents/2020-y-another.md")
+        .starts_with("---\n# yaml-language-server: $schema=../../schema/incident.json\n"));
+
+    // A broken pattern file: no schema from broken vocabularies (exit 1, diagnostics).
+    site.write("content/patterns/broken.md", "---\ntitle: [\n---\n");
+    let run = site.bin().arg("schema").run();
+    run.assert_code(1);
+    assert!(
+        run.stderr.starts_with("content/patterns/broken.md:"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
 }

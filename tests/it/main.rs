@@ -11,7 +11,11 @@
 //! | `determinism` | two builds under different threads, time zone and file order are identical |
 //! | `repo_content` | this repository's own `content/` builds |
 //! | `cli` | exit codes, `--help`, `new` |
+//! | `data_files` | `incidents.json`, `incidents.ndjson`, per-pattern Atom feeds |
+//! | `import` | the k8s.af and danluu list parsers on one fixture per irregularity; idempotent, non-overwriting import |
+//! | `links` | `check --links` against a local server on 127.0.0.1: dead, slow, redirected, flaky links; the cache |
 //! | `hostile` | nothing a story contains can run script on the site |
+//! | `workflows` | the GitHub Actions workflows parse, pin actions by SHA, keep least privilege |
 //! | `mutations` | mangled stories never panic; every diagnostic points inside the file |
 //!
 //! Set `BLAMELESS_BLESS=1` to rewrite `expected.txt` files after an intended change,
@@ -20,9 +24,12 @@
 mod harness;
 
 mod cli;
+mod data_files;
 mod determinism;
 mod hostile;
+mod import;
 mod invalid_site;
+mod links;
 mod mutations;
 mod output_safety;
 mod overrides;
@@ -30,3 +37,4 @@ mod repo_content;
 mod search_cli;
 mod search_quality;
 mod valid_site;
+mod workflows;

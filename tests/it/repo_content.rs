@@ -97,3 +97,26 @@ fn the_repository_site_builds() {
         problems.join("\n")
     );
 }
+
+/// `schema/incident.json` and the generated regions of CONTRIBUTING.md are what the
+/// current code and content generate (`blameless docs` rewrites them).
+#[test]
+fn the_generated_documentation_is_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let vocab = blameless::docs::load(root)
+        .expect("no environment error")
+        .unwrap_or_else(|d| panic!("{}", diagnostics::render_human(&d)));
+    let stale = blameless::docs::stale(root, &vocab).expect("readable");
+    assert!(
+        stale.is_empty(),
+        "out of date: {stale:?}; run `cargo run -- docs` and commit the result"
+    );
+    // The published copy is the same file.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("public");
+    pipeline::build(root, &out, &Options::default()).expect("no environment error");
+    assert_eq!(
+        fs::read_to_string(out.join("schema/incident.json")).expect("published schema"),
+        fs::read_to_string(root.join("schema/incident.json")).expect("checked-in schema")
+    );
+}

@@ -84,16 +84,31 @@ pub enum Command {
         #[arg(long, conflicts_with = "query")]
         analyze: bool,
     },
-    /// Create a new incident file to fill in.
+    /// Create a new incident file to fill in. Without TITLE or --org on a terminal,
+    /// asks for them and the rest (with completion of symptoms and patterns);
+    /// elsewhere TITLE and --org are required.
     New {
         /// Title of the story.
-        title: String,
+        title: Option<String>,
         /// Organization the story is about ("anonymous" is fine).
         #[arg(long)]
-        org: String,
+        org: Option<String>,
         /// Incident date: YYYY, YYYY-MM or YYYY-MM-DD (default: this month).
         #[arg(long)]
         date: Option<String>,
+        /// URL of the write-up.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// A symptom slug (repeat, or separate with commas).
+        #[arg(long = "symptom", value_name = "SLUG", value_delimiter = ',')]
+        symptoms: Vec<String>,
+        /// A failure-pattern slug of the chain, in causal order (repeat, or separate
+        /// with commas).
+        #[arg(long = "pattern", value_name = "SLUG", value_delimiter = ',')]
+        patterns: Vec<String>,
+        /// Never prompt, even on a terminal.
+        #[arg(long)]
+        no_input: bool,
     },
     /// Import an existing Markdown list of failure stories: one draft incident file per
     /// story, never overwriting a file; stories whose source URL is already in
@@ -159,7 +174,26 @@ pub fn run(cli: &Cli) -> u8 {
             format,
             links,
         } => check(&cli.root, *deny_warnings, *format, *links),
-        Command::New { title, org, date } => new_incident(&cli.root, title, org, date.clone()),
+        Command::New {
+            title,
+            org,
+            date,
+            url,
+            symptoms,
+            patterns,
+            no_input,
+        } => new_incident(
+            &cli.root,
+            NewIncident {
+                title: title.clone().unwrap_or_default(),
+                organization: org.clone().unwrap_or_default(),
+                date: date.clone(),
+                source_url: url.clone(),
+                symptoms: symptoms.clone(),
+                patterns: patterns.clone(),
+            },
+            !*no_input,
+        ),
         Command::Search {
             query,
             json,
@@ -261,15 +295,30 @@ fn check(root: &Path, deny_warnings: bool, format: Format, links: bool) -> anyho
     Ok(if outcome.has_errors() { 1 } else { 0 })
 }
 
-fn new_incident(root: &Path, title: &str, org: &str, date: Option<String>) -> anyhow::Result<u8> {
-    let path = new::create(
-        root,
-        &NewIncident {
-            title: title.into(),
-            organization: org.into(),
-            date,
-        },
-    )?;
+fn new_incident(root: &Path, req: NewIncident, may_prompt: bool) -> anyhow::Result<u8> {
+    use std::io::IsTerminal as _;
+    let missing = req.title.trim().is_empty() || req.organization.trim().is_empty();
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    // `blameless new` alone is the dialogue; with TITLE and --org it is scriptable.
+    let req = if missing && may_prompt && terminal {
+        source::check_root(root)?;
+        let vocab = new::vocab(root);
+        crate::prompt::ask(
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+            &vocab,
+            req,
+        )?
+    } else if missing {
+        eprintln!(
+            "error: `new` needs a TITLE and --org when it cannot ask (not a terminal, or --no-input)"
+        );
+        eprintln!("usage: blameless new \"Title\" --org NAME [--date YYYY-MM] [--url URL] [--symptom SLUG]... [--pattern SLUG]...");
+        return Ok(2);
+    } else {
+        req
+    };
+    let path = new::create(root, &req)?;
     let shown = path.strip_prefix(root).unwrap_or(&path);
     println!("created {}", shown.display());
     println!("next: fill in every field, then run `blameless check` until it reports no errors");

@@ -37,6 +37,7 @@ pub mod model;
 pub mod new;
 pub mod output;
 pub mod pipeline;
+pub mod prompt;
 pub mod render;
 pub mod schema;
 pub mod search;

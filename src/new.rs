@@ -23,6 +23,57 @@ pub struct NewIncident {
     pub organization: String,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; defaults to today's month.
     pub date: Option<String>,
+    /// The write-up's URL, when known.
+    pub source_url: Option<String>,
+    /// Symptom slugs, checked against the site's vocabulary.
+    pub symptoms: Vec<String>,
+    /// Failure-pattern slugs of the chain, in order, checked against the vocabulary.
+    pub patterns: Vec<String>,
+}
+
+/// The site's symptom and pattern slugs (empty when they cannot be read: the
+/// template then lists none, and `check` explains why).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vocab {
+    /// Symptom slugs, in file order.
+    pub symptoms: Vec<String>,
+    /// Pattern slugs, sorted.
+    pub patterns: Vec<String>,
+    /// The site's base URL, when `site.yaml` is valid.
+    pub base_url: Option<String>,
+}
+
+/// Read the vocabularies of the site at `root`, best effort.
+pub fn vocab(root: &Path) -> Vocab {
+    match source::load(root) {
+        Ok(s) => Vocab {
+            base_url: schema::site_config(&s.site_config).0.map(|c| c.base_url),
+            symptoms: s
+                .symptoms
+                .as_ref()
+                .map(|f| schema::symptoms(f).1.into_iter().collect())
+                .unwrap_or_default(),
+            patterns: s
+                .patterns
+                .iter()
+                .map(|f| schema::stem(&f.rel_path).to_string())
+                .collect(),
+        },
+        Err(_) => Vocab::default(),
+    }
+}
+
+/// `values` that are not in `known`, as an error naming the nearest known one.
+fn check_slugs(what: &str, values: &[String], known: &[String]) -> anyhow::Result<()> {
+    for v in values {
+        if !known.contains(v) {
+            let near = crate::suggest::did_you_mean(v, known.iter().map(String::as_str))
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            bail!("unknown {what} `{v}`{near}");
+        }
+    }
+    Ok(())
 }
 
 /// Today's date in UTC (civil-from-days, Howard Hinnant's algorithm), so the default
@@ -79,6 +130,14 @@ pub fn create(root: &Path, req: &NewIncident) -> anyhow::Result<PathBuf> {
             PartialDate { day: None, ..t }
         }
     };
+    if let Some(url) = &req.source_url {
+        if !schema::is_http_url(url.trim()) {
+            bail!("--url must be an http(s) URL, found `{url}`");
+        }
+    }
+    let vocab = vocab(root);
+    check_slugs("symptom", &req.symptoms, &vocab.symptoms)?;
+    check_slugs("pattern", &req.patterns, &vocab.patterns)?;
     let id = incident_id(date.year, org, title);
     let dir = root.join("content").join("incidents");
     if !dir.is_dir() {
@@ -88,7 +147,7 @@ pub fn create(root: &Path, req: &NewIncident) -> anyhow::Result<PathBuf> {
         );
     }
     let path = dir.join(format!("{id}.md"));
-    let text = template(root, title, org, &date);
+    let text = template(root, &vocab, req, title, org, &date);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -148,29 +207,15 @@ fn comment_list(prefix: &str, items: &[String]) -> String {
     out
 }
 
-fn template(root: &Path, title: &str, org: &str, date: &PartialDate) -> String {
-    // Best effort: list the site's vocabularies; a broken symptoms.yaml only means
-    // the comment is shorter.
-    let (symptoms, patterns, base_url) = match source::load(root) {
-        Ok(s) => {
-            let base_url = schema::site_config(&s.site_config).0.map(|c| c.base_url);
-            let symptoms: Vec<String> = s
-                .symptoms
-                .as_ref()
-                .map(|f| schema::symptoms(f).1.into_iter().collect())
-                .unwrap_or_default();
-            let patterns: Vec<String> = s
-                .patterns
-                .iter()
-                .map(|f| {
-                    let name = f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path);
-                    name.trim_end_matches(".md").to_string()
-                })
-                .collect();
-            (symptoms, patterns, base_url)
-        }
-        Err(_) => (Vec::new(), Vec::new(), None),
-    };
+fn template(
+    root: &Path,
+    vocab: &Vocab,
+    req: &NewIncident,
+    title: &str,
+    org: &str,
+    date: &PartialDate,
+) -> String {
+    let (symptoms, patterns, base_url) = (&vocab.symptoms, &vocab.patterns, vocab.base_url.clone());
     let list = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
     let mut t = String::new();
     t.push_str("---\n");
@@ -193,7 +238,10 @@ fn template(root: &Path, title: &str, org: &str, date: &PartialDate) -> String {
     ));
     t.push_str("summary: \"\"  # required: 1-3 sentences for lists and feeds, in your own words\n");
     t.push_str("sources:  # required, at least one\n");
-    t.push_str("  - url: \"\"  # required: http(s) link to the write-up\n");
+    match &req.source_url {
+        Some(url) => t.push_str(&format!("  - url: {}\n", yaml_string(url.trim()))),
+        None => t.push_str("  - url: \"\"  # required: http(s) link to the write-up\n"),
+    }
     t.push_str("    title: \"\"\n");
     t.push_str("    type: blog-post\n");
     t.push_str(&comment_list("type is one of: ", &list(SourceType::SLUGS)));
@@ -210,8 +258,11 @@ fn template(root: &Path, title: &str, org: &str, date: &PartialDate) -> String {
     t.push_str(
         "detection: unknown  # alert, customer-report, internal-user, manual-check, unknown\n",
     );
-    t.push_str("symptoms: []  # required, at least one:\n");
-    t.push_str(&comment_list("", &symptoms));
+    t.push_str(&format!(
+        "symptoms: [{}]  # required, at least one:\n",
+        req.symptoms.join(", ")
+    ));
+    t.push_str(&comment_list("", symptoms));
     t.push_str(
         "components: []  # required, at least one: e.g. [kubelet, CoreDNS, nginx-ingress]\n",
     );
@@ -222,9 +273,16 @@ fn template(root: &Path, title: &str, org: &str, date: &PartialDate) -> String {
     t.push_str(
         "contributing_failures:  # required: the chain of failures, in order, not one root cause\n",
     );
-    t.push_str("  - pattern: \"\"  # a failure pattern:\n");
-    t.push_str(&comment_list("", &patterns));
+    match req.patterns.split_first() {
+        None => t.push_str("  - pattern: \"\"  # a failure pattern:\n"),
+        Some((first, _)) => t.push_str(&format!("  - pattern: {first}  # a failure pattern:\n")),
+    }
+    t.push_str(&comment_list("", patterns));
     t.push_str("    description: \"\"  # how it showed up in this incident\n");
+    for p in req.patterns.iter().skip(1) {
+        t.push_str(&format!("  - pattern: {p}\n"));
+        t.push_str("    description: \"\"\n");
+    }
     t.push_str("resolutions:  # what was done or planned about it\n");
     t.push_str("  - action: \"\"\n");
     t.push_str("    status: done  # done, planned, considered\n");

@@ -296,3 +296,66 @@ fn schema_prints_the_published_schema_and_docs_check_finds_stale_copies() {
     );
     assert!(run.stdout.is_empty());
 }
+
+#[test]
+fn new_is_scriptable_with_flags_when_not_on_a_terminal() {
+    let site = SiteTest::fixture("valid");
+    // Standard input is not a terminal here: no prompt, TITLE and --org required.
+    let run = site.bin().arg("new").run();
+    run.assert_code(2);
+    assert!(
+        run.stderr.starts_with(
+            "error: `new` needs a TITLE and --org when it cannot ask (not a terminal, or --no-input)\n"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    let run = site
+        .bin()
+        .args([
+            "new",
+            "Flags only",
+            "--org",
+            "Script Co",
+            "--date",
+            "2021-02",
+            "--url",
+            "https://example.com/flags",
+            "--symptom",
+            "oomkilled,node-notready",
+            "--pattern",
+            "noisy-neighbour",
+            "--pattern",
+            "node-memory-exhaustion",
+        ])
+        .run();
+    run.assert_code(0);
+    let text = site.read("content/incidents/2021-script-co-flags-only.md");
+    for line in [
+        "  - url: \"https://example.com/flags\"\n",
+        "symptoms: [oomkilled, node-notready]  # required, at least one:\n",
+        "  - pattern: noisy-neighbour  # a failure pattern:\n",
+        "  - pattern: node-memory-exhaustion\n    description: \"\"\n",
+    ] {
+        assert!(text.contains(line), "has `{line}`:\n{text}");
+    }
+
+    // Values outside the vocabularies are refused before anything is written.
+    let before = snapshot(&site.root);
+    let run = site
+        .bin()
+        .args(["new", "Bad", "--org", "X", "--pattern", "noisy-neighbor"])
+        .run();
+    run.assert_code(2);
+    assert_eq!(
+        run.stderr,
+        "error: unknown pattern `noisy-neighbor`; did you mean `noisy-neighbour`?\n"
+    );
+    let run = site
+        .bin()
+        .args(["new", "Bad", "--org", "X", "--url", "ftp://x"])
+        .run();
+    run.assert_code(2);
+    assert!(snapshot(&site.root) == before);
+}

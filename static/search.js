@@ -463,7 +463,10 @@ function searchPage(root) {
     }
     let index, res, frags;
     try {
-      if (!loading) setStatus('Loading the search index…');
+      if (!loading) {
+        setStatus('Loading the search index…');
+        showSuggestions(false);
+      }
       index = await getIndex();
       if (mine !== seq) return;
       res = await index.search(q, { limit: shown, filters: state.filters });

@@ -17,7 +17,7 @@
 //!
 //! The tantivy index lives in `<root>/.blameless/index/` (not deployed: tantivy's
 //! files are not byte-reproducible). It carries a stamp of the content it was built
-//! from; [`open_fresh`] rebuilds it when the content changed, so a query never sees a
+//! from; `pipeline::open_search` rebuilds it when the content changed, so a query never sees a
 //! stale index.
 
 pub mod analysis;
@@ -263,7 +263,7 @@ pub fn vocabulary_files(vocab: &BTreeMap<String, u32>) -> BTreeMap<char, String>
 /// Side data of the tantivy index (`blameless.json` beside it).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IndexMeta {
-    /// [`INDEX_FORMAT`].
+    /// Version of the index layout (rebuilt when it differs).
     pub format: u32,
     /// Analyzer id ([`analysis::ANALYZER`]).
     pub analyzer: String,

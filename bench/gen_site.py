@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a synthetic blameless site root with N incidents, for benchmarks.
 
-    gen_site.py --incidents N --out DIR [--from SITE_ROOT] [--seed S]
+    gen_site.py --incidents N --out DIR [--from SITE_ROOT] [--seed S] [--prose zipf]
 
 Copies site.yaml, content/symptoms.yaml, content/patterns/ and content/pages/ from
 the --from site root (default: the repository this script lives in) and writes N
@@ -10,6 +10,9 @@ field of the incident schema with valid values; the symptom and pattern vocabula
 are read from the copied site at run time, so the incidents stay valid when the
 vocabulary changes. The Markdown bodies are ~600-1200 words with headings, lists,
 links, the odd table and, in about 30% of the stories, a fenced yaml or sh block.
+With --prose zipf (the search benchmark, bench/search.sh), every paragraph also gets
+free sentences over a realistic Zipf vocabulary (see `Prose`); the default keeps the
+templates only, byte-identical to the output before that option existed.
 
 It also writes DIR/bench-manifest.json (outside content/, which blameless ignores):
 the structured front matter of every incident plus the vocabularies, for
@@ -450,11 +453,147 @@ def wrap(text, width=100):
     return lines
 
 
+# --- free prose with a realistic vocabulary (--prose zipf) ------------------------------
+# The sentence templates above use about 3,000 distinct words, and most of them occur in
+# most stories; real write-ups have a long tail (names, identifiers, jargon) and bursty
+# story-specific terms. Search benchmarks need that shape: the size of an inverted index
+# and the bytes a query fetches depend on how many documents each word occurs in.
+# `--prose zipf` mixes free sentences into every paragraph: function words at English
+# frequencies, and content words drawn from a Zipf-Mandelbrot law over ranks 1..ZIPF_V,
+# where the first ranks are the real words of the copied site's prose (by frequency) and
+# the rest are made-up words, compounds and identifiers, a function of the rank. Each
+# story also repeats a few topic words of its own. Tuned so that the distinct words of
+# the corpus grow like Heaps' law for English (about 10^5 at 10k stories).
+
+FUNCTION_WORDS = [
+    ("the", 60), ("of", 30), ("and", 28), ("to", 26), ("a", 22), ("in", 19), ("is", 10),
+    ("that", 10), ("for", 9), ("it", 8), ("was", 8), ("on", 7), ("with", 7), ("as", 6),
+    ("by", 5), ("at", 5), ("this", 5), ("we", 5), ("from", 4), ("be", 4), ("or", 4),
+    ("not", 4), ("are", 4), ("had", 3), ("have", 3), ("but", 3), ("our", 3), ("which", 3),
+    ("when", 3), ("were", 3), ("an", 3), ("after", 2), ("then", 2), ("so", 2), ("all", 2),
+    ("they", 2), ("than", 1.5), ("into", 1.5), ("its", 1.5), ("no", 1.5), ("one", 1.5),
+    ("there", 1.5), ("their", 1.5), ("been", 1.5), ("more", 1.5), ("only", 1), ("also", 1),
+    ("because", 1), ("until", 0.8), ("before", 0.8), ("while", 0.8), ("every", 0.5),
+]
+ZIPF_S = 1.3          # exponent
+ZIPF_Q = 20.0         # Mandelbrot offset: flattens the head
+ZIPF_V = 2_000_000    # ranks
+SYL_ON = ["b", "br", "c", "ch", "d", "dr", "f", "fl", "g", "gr", "h", "j", "k", "kr", "l", "m",
+          "n", "p", "pl", "qu", "r", "s", "sh", "st", "t", "tr", "v", "w", "z", ""]
+SYL_NUC = ["a", "e", "i", "o", "u", "ai", "ea", "ou", "io", "y"]
+SYL_CODA = ["", "", "n", "r", "s", "l", "t", "x", "m", "nd", "st", "k"]
+
+
+def site_lexicon(src):
+    """Content words of the prose of a site root, most frequent first (lowercase)."""
+    counts = {}
+    paths = [os.path.join(src, "content/symptoms.yaml")]
+    for sub in ("content/patterns", "content/pages", "content/incidents"):
+        d = os.path.join(src, sub)
+        if os.path.isdir(d):
+            paths += [os.path.join(d, n) for n in sorted(os.listdir(d)) if n.endswith(".md")]
+    function = {w for w, _ in FUNCTION_WORDS}
+    for path in paths:
+        if not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8-sig") as f:
+            text = re.sub(r"https?://\S+", " ", f.read())
+        text = re.sub(r"(?m)^\s*-?\s*[a-z_]+:", " ", text)  # front-matter keys
+        for w in re.findall(r"[A-Za-z][A-Za-z0-9]+", text):
+            w = w.lower()
+            if w not in function:
+                counts[w] = counts.get(w, 0) + 1
+    return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+class Prose:
+    def __init__(self, seed, lexicon):
+        self.rng = random.Random(seed * 104729 + 17)
+        self.seed = seed
+        self.lexicon = lexicon
+        self.fw = [w for w, _ in FUNCTION_WORDS]
+        self.fw_cum = []
+        total = 0.0
+        for _, wt in FUNCTION_WORDS:
+            total += wt
+            self.fw_cum.append(total)
+        a = 1.0 - ZIPF_S
+        self._a = a
+        self._lo = (1.0 + ZIPF_Q) ** a
+        self._hi = (ZIPF_V + 1.0 + ZIPF_Q) ** a
+        self.tail = {}
+
+    def rank(self, u):
+        x = (self._lo + u * (self._hi - self._lo)) ** (1.0 / self._a) - ZIPF_Q
+        return max(1, min(ZIPF_V, int(x)))
+
+    def word(self, rank):
+        if rank <= len(self.lexicon):
+            return self.lexicon[rank - 1]
+        w = self.tail.get(rank)
+        if w is None:
+            w = self.tail[rank] = self.made_up(rank)
+        return w
+
+    def made_up(self, rank):
+        r = random.Random(self.seed * 1_000_003 + rank)
+        def pseudo(lo, hi):
+            return "".join(r.choice(SYL_ON) + r.choice(SYL_NUC) + r.choice(SYL_CODA)
+                           for _ in range(r.randint(lo, hi)))
+        k = r.random()
+        if k < 0.72:
+            return pseudo(2, 4)
+        if k < 0.87 and self.lexicon:
+            a, b = r.choice(self.lexicon[:2000]), r.choice(self.lexicon[:2000])
+            form = r.random()
+            if form < 0.5:
+                return f"{a}-{b}"
+            if form < 0.8:
+                return a + b[:1].upper() + b[1:]
+            return f"{a}_{b}"
+        if k < 0.95:
+            return pseudo(1, 2) + str(r.randint(0, 99))
+        return pseudo(1, 2).upper()
+
+    def content(self):
+        return self.word(self.rank(self.rng.random()))
+
+    def topic(self):
+        """Words one story keeps coming back to: mid-frequency and rare ones."""
+        out = []
+        for _ in range(self.rng.randint(3, 8)):
+            r = 1
+            while r <= 300:
+                r = self.rank(self.rng.random())
+            out.append(self.word(r))
+        return out
+
+    def sentence(self, topic):
+        r = self.rng
+        n = r.randint(7, 20)
+        words = []
+        for _ in range(n):
+            if r.random() < 0.45:
+                words.append(r.choices(self.fw, cum_weights=self.fw_cum, k=1)[0])
+            else:
+                words.append(self.content())
+        if topic and r.random() < 0.6:
+            words[r.randrange(n)] = r.choice(topic)
+        if r.random() < 0.08:  # an identifier in inline code
+            i = r.randrange(n)
+            words[i] = f"`{words[i]}`"
+        if r.random() < 0.15:
+            words.insert(r.randrange(1, n), ",")
+        text = " ".join(words).replace(" ,", ",")
+        return text[0].upper() + text[1:] + "."
+
+
 # --- the generator -------------------------------------------------------------------
 
 class Generator:
-    def __init__(self, seed, symptoms, patterns):
+    def __init__(self, seed, symptoms, patterns, prose=None):
         self.rng = random.Random(seed)
+        self.prose = prose  # a Prose for --prose zipf, else None (templates only)
         pool_rng = random.Random(seed * 7919 + 1)
         self.symptoms = symptoms
         self.patterns = patterns
@@ -541,6 +680,8 @@ class Generator:
     def paragraph(self, pool, ctx, lo, hi, with_link=0.0, inline_code=0.0):
         n = self.rng.randint(lo, hi)
         sents = [self.fill(t, ctx) for t in self.rng.sample(pool, min(n, len(pool)))]
+        if self.prose:  # as many free sentences as template ones, interleaved
+            sents = [x for t in sents for x in (t, self.prose.sentence(ctx["topic"]))]
         if self.rng.random() < with_link:
             i = self.rng.randrange(len(sents))
             sents.insert(i + 1, f"See {self.link(ctx)} for the background.")
@@ -666,7 +807,7 @@ class Generator:
 
         ctx = {"org": org, "org_slug": org_slug, "components": components, "symptoms": symptoms,
                "patterns": failures, "failures": failures, "region": region, "svc": svc,
-               "related": related}
+               "related": related, "topic": self.prose.topic() if self.prose else []}
 
         date_form = r.random()
         if date_form < 0.35:
@@ -822,6 +963,9 @@ def main():
     ap.add_argument("--out", required=True, metavar="DIR", help="site root to create (must not exist or be empty)")
     ap.add_argument("--from", dest="src", default=os.path.dirname(here), metavar="SITE_ROOT")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--prose", choices=["templates", "zipf"], default="templates",
+                    help="body text: sentence templates only (default), or mixed with free "
+                         "sentences over a realistic Zipf vocabulary (for search benchmarks)")
     args = ap.parse_args()
     if args.incidents < 1:
         ap.error("--incidents must be at least 1")
@@ -836,7 +980,8 @@ def main():
         sys.exit(f"gen_site.py: {args.src} has {len(symptoms)} symptoms and {len(patterns)} patterns; "
                  "need at least one of each")
 
-    gen = Generator(args.seed, symptoms, patterns)
+    prose = Prose(args.seed, site_lexicon(args.src)) if args.prose == "zipf" else None
+    gen = Generator(args.seed, symptoms, patterns, prose)
     idir = os.path.join(args.out, "content/incidents")
     os.makedirs(idir, exist_ok=True)
     manifest = {"seed": args.seed, "symptoms": symptoms, "patterns": patterns, "incidents": []}

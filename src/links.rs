@@ -110,7 +110,7 @@ fn read_cache(path: Option<&Path>) -> Cache {
 
 fn write_cache(path: &Path, cache: &Cache) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::output::create_cache_dir(dir)?;
     }
     let mut bytes = serde_json::to_vec_pretty(cache).map_err(std::io::Error::other)?;
     bytes.push(b'\n');

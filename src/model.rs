@@ -7,6 +7,7 @@
 //! `Serialize` used by views and tests) and nothing else in the crate.
 
 use std::fmt;
+use std::hash::Hasher as _;
 
 /// A validated identifier: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 100 characters.
 /// Incident ids, pattern and symptom slugs, page slugs.
@@ -69,15 +70,36 @@ pub fn slugify(text: &str) -> String {
         out.pop();
     }
     if out.is_empty() {
-        // FNV-1a: stable across runs and platforms, unlike std's RandomState hasher.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in text.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        out = format!("x-{:08x}", h as u32);
+        let mut h = Fnv1a::default();
+        h.write(text.as_bytes());
+        out = format!("x-{:08x}", h.finish() as u32);
     }
     out
+}
+
+/// 64-bit FNV-1a: stable across runs, platforms and Rust versions, unlike std's
+/// `RandomState`, so it can name things in the output (slugs, content-hashed files)
+/// and fingerprint inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A date known to the year, month or day: `2019`, `2019-01` or `2019-01-15`.

@@ -34,6 +34,22 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
+/// The directory of local caches under a site root (`.blameless/`: the search index,
+/// the link-check cache): never content, never deployed, never committed.
+pub const CACHE_DIR: &str = ".blameless";
+
+/// Create the cache directory `dir` (normally `<root>/`[`CACHE_DIR`]) with a
+/// `.gitignore` that ignores everything in it, itself included, so a site's
+/// repository never sees the caches as changes.
+pub fn create_cache_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(ignore, "# Local caches of blameless, not content.\n*\n")?;
+    }
+    Ok(())
+}
+
 /// Name of the empty file that marks a directory as written by blameless. Only marked
 /// directories are ever replaced or deleted.
 pub const MARKER: &str = ".blameless-output";

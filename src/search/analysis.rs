@@ -381,13 +381,7 @@ impl ParsedQuery {
 
     /// Scoring terms: [`Self::term_sequence`] without duplicates, first occurrence kept.
     pub fn scoring_terms(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for t in self.term_sequence() {
-            if !out.contains(&t) {
-                out.push(t);
-            }
-        }
-        out
+        distinct(&self.term_sequence())
     }
 
     /// Filters by field; values in query order, without duplicates.
@@ -445,6 +439,17 @@ impl ParsedQuery {
         }
         out
     }
+}
+
+/// `seq` without repeated terms, first occurrences kept in order.
+pub fn distinct(seq: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in seq {
+        if !out.contains(t) {
+            out.push(t.clone());
+        }
+    }
+    out
 }
 
 /// Largest edit distance accepted for a typo correction of a word of `n` characters.

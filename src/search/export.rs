@@ -8,6 +8,7 @@
 //! content gives the same bytes.
 
 use std::collections::BTreeMap;
+use std::hash::Hasher as _;
 
 use anyhow::Context as _;
 use rayon::prelude::*;
@@ -21,6 +22,7 @@ use tantivy::{DocSet as _, Index, TERMINATED};
 use super::analysis::{self, Concepts};
 use super::index::{self, CONCEPT_FIELD, TEXT_FIELDS};
 use super::SearchDoc;
+use crate::model::Fnv1a;
 use crate::output::OutputFile;
 use crate::site::Site;
 
@@ -143,10 +145,10 @@ pub fn export(index: &Index, input: &ExportInput<'_>) -> anyhow::Result<Vec<Outp
 
     // Typo vocabulary, one file per first character, in one hashed directory.
     let vocab = super::vocabulary_files(input.vocabulary);
-    let vocab_hash = fnv_hex(vocab.values().flat_map(|s| s.as_bytes().iter().copied()));
+    let vocab_hash = fnv_hex(vocab.values().map(String::as_bytes));
     let mut typo = serde_json::Map::new();
     for (first, text) in vocab {
-        let path = format!("v/{vocab_hash}/{:x}.txt", u32::from(first));
+        let path = format!("v/{vocab_hash}/{}", super::vocabulary_file_name(first));
         typo.insert(first.to_string(), json!(path));
         files.push(out(&path, text.into_bytes()));
     }
@@ -157,7 +159,7 @@ pub fn export(index: &Index, input: &ExportInput<'_>) -> anyhow::Result<Vec<Outp
         .par_iter()
         .map(|d| serde_json::to_vec(&Fragment::of(d)))
         .collect::<Result<_, _>>()?;
-    let frag_hash = fnv_hex(fragments.iter().flatten().copied());
+    let frag_hash = fnv_hex(fragments.iter().map(Vec::as_slice));
     let frag_dir = format!("d/{frag_hash}/");
     for (doc, bytes) in fragments.into_iter().enumerate() {
         files.push(out(&format!("{frag_dir}{doc}.json"), bytes));
@@ -173,7 +175,7 @@ pub fn export(index: &Index, input: &ExportInput<'_>) -> anyhow::Result<Vec<Outp
     let build = fnv_hex(
         files
             .iter()
-            .flat_map(|f| f.path.as_bytes().iter().chain(&f.bytes).copied()),
+            .flat_map(|f| [f.path.as_bytes(), f.bytes.as_slice()]),
     );
     let meta = json!({
         "format": 1,
@@ -292,15 +294,16 @@ fn out(path: &str, bytes: Vec<u8>) -> OutputFile {
 
 /// `name.<hash8>.ext`, the hash over `bytes` (immutable, cacheable names).
 fn hashed(name: &str, ext: &str, bytes: &[u8]) -> String {
-    format!("{name}.{}.{ext}", fnv_hex(bytes.iter().copied()))
+    format!("{name}.{}.{ext}", fnv_hex([bytes]))
 }
 
-fn fnv_hex(bytes: impl Iterator<Item = u8>) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+/// Eight hex digits of the FNV-1a hash of `parts`, in order.
+fn fnv_hex<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut h = Fnv1a::default();
+    for p in parts {
+        h.write(p);
     }
+    let h = h.finish();
     format!("{:08x}", (h >> 32) as u32 ^ h as u32)
 }
 

@@ -26,12 +26,13 @@ pub mod index;
 pub mod query;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::Hasher as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use rayon::prelude::*;
 
-use crate::model::{slugify, Incident};
+use crate::model::{slugify, Fnv1a, Incident};
 use crate::render::Bodies;
 use crate::site::Site;
 
@@ -245,6 +246,12 @@ pub fn typo_vocabulary(docs: &[SearchDoc], concepts: &Concepts) -> BTreeMap<Stri
     df
 }
 
+/// Name of the typo vocabulary file of words starting with `first` (its code point
+/// in hex), the same in `.blameless/index/vocab/` and in the static `search/v/…/`.
+pub fn vocabulary_file_name(first: char) -> String {
+    format!("{:x}.txt", u32::from(first))
+}
+
 /// Typo vocabulary files: first character → `word\tdf` lines sorted by word bytes.
 pub fn vocabulary_files(vocab: &BTreeMap<String, u32>) -> BTreeMap<char, String> {
     let mut files: BTreeMap<char, String> = BTreeMap::new();
@@ -296,7 +303,7 @@ pub fn write_index(dir: &Path, input: &IndexInput<'_>) -> anyhow::Result<tantivy
     std::fs::create_dir_all(&vocab_dir)
         .with_context(|| format!("cannot create {}", vocab_dir.display()))?;
     for (first, text) in vocabulary_files(input.vocabulary) {
-        let path = vocab_dir.join(format!("{:x}.txt", u32::from(first)));
+        let path = vocab_dir.join(vocabulary_file_name(first));
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let meta = IndexMeta {
@@ -343,6 +350,9 @@ impl StagedIndex {
     /// Replace `<root>/.blameless/index` by the complete staged index.
     pub fn install(self) -> anyhow::Result<()> {
         let target = self.root.join(INDEX_DIR);
+        let cache = self.root.join(crate::output::CACHE_DIR);
+        crate::output::create_cache_dir(&cache)
+            .with_context(|| format!("cannot create {}", cache.display()))?;
         // Another process may install at the same time: move whatever is there
         // aside and retry, so the last complete index wins and none is half-written.
         let mut attempts = 0;
@@ -367,10 +377,6 @@ impl StagedIndex {
                 }
             }
         }
-        let ignore = self.root.join(".blameless/.gitignore");
-        if !ignore.exists() {
-            let _ = std::fs::write(ignore, "# Local caches of blameless, not content.\n*\n");
-        }
         Ok(())
     }
 }
@@ -394,21 +400,15 @@ pub fn content_stamp(root: &Path) -> anyhow::Result<String> {
     }
     walk_stamp(root, &root.join("content"), &mut entries)?;
     entries.sort();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    feed(analysis::ANALYZER.as_bytes());
-    feed(env!("CARGO_PKG_VERSION").as_bytes());
+    let mut h = Fnv1a::default();
+    h.write(analysis::ANALYZER.as_bytes());
+    h.write(env!("CARGO_PKG_VERSION").as_bytes());
     for (p, len, t) in &entries {
-        feed(p.as_bytes());
-        feed(&len.to_le_bytes());
-        feed(&t.to_le_bytes());
+        h.write(p.as_bytes());
+        h.write(&len.to_le_bytes());
+        h.write(&t.to_le_bytes());
     }
-    Ok(format!("{h:016x}-{}", entries.len()))
+    Ok(format!("{:016x}-{}", h.finish(), entries.len()))
 }
 
 fn mtime(m: &std::fs::Metadata) -> u128 {

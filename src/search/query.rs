@@ -182,7 +182,7 @@ impl Searcher {
 
     fn correct(&self, word: &str) -> Option<String> {
         let first = word.chars().next()?;
-        let file = self.vocab_dir.join(format!("{:x}.txt", u32::from(first)));
+        let file = self.vocab_dir.join(super::vocabulary_file_name(first));
         let text = std::fs::read_to_string(file).ok()?;
         let vocab = text.lines().filter_map(|l| {
             let (w, df) = l.split_once('\t')?;
@@ -194,21 +194,22 @@ impl Searcher {
     fn execute(&self, q: &ParsedQuery, req: &Request) -> Result<Results, QueryError> {
         let searcher = self.reader.searcher();
         let f = &self.fields;
-        let terms = q.scoring_terms();
-        let concepts = self.concepts.match_query(&q.term_sequence());
-        let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let sequence = q.term_sequence();
+        let terms = analysis::distinct(&sequence);
+        let concepts = self.concepts.match_query(&sequence);
+        let mut scoring: Vec<Box<dyn Query>> = Vec::new();
         for t in &terms {
             for (field, (_, boost)) in f.text.iter().zip(TEXT_FIELDS) {
                 let term = Term::from_field_text(*field, t);
                 if searcher.doc_freq(&term).unwrap_or(0) > 0 {
-                    scoring.push((Occur::Should, boosted(term, boost)));
+                    scoring.push(boosted(term, boost));
                 }
             }
         }
         for c in &concepts {
             let term = Term::from_field_text(f.concepts, c);
             if searcher.doc_freq(&term).unwrap_or(0) > 0 {
-                scoring.push((Occur::Should, boosted(term, CONCEPT_FIELD.1)));
+                scoring.push(boosted(term, CONCEPT_FIELD.1));
             }
         }
         let mut filters = q.filters();
@@ -227,7 +228,7 @@ impl Searcher {
             if scoring.is_empty() {
                 return Ok(self.empty(terms, concepts));
             }
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(scoring))));
+            clauses.push((Occur::Must, any_of(scoring)));
         }
         for item in &q.items {
             match item {
@@ -255,17 +256,8 @@ impl Searcher {
                 continue;
             };
             has_filter = true;
-            let any: Vec<(Occur, Box<dyn Query>)> = values
-                .iter()
-                .map(|v| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(*field, v),
-                        IndexRecordOption::Basic,
-                    ));
-                    (Occur::Should, q)
-                })
-                .collect();
-            clauses.push((Occur::Must, zero(Box::new(BooleanQuery::new(any)))));
+            let any = any_of(values.iter().map(|v| has_term(*field, v)));
+            clauses.push((Occur::Must, zero(any)));
         }
         if !has_words && !has_filter {
             return Ok(self.empty(terms, concepts));
@@ -311,19 +303,7 @@ impl Searcher {
     }
 
     fn any_text_field(&self, term: &str) -> Box<dyn Query> {
-        let any: Vec<(Occur, Box<dyn Query>)> = self
-            .fields
-            .text
-            .iter()
-            .map(|field| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(*field, term),
-                    IndexRecordOption::Basic,
-                ));
-                (Occur::Should, q)
-            })
-            .collect();
-        Box::new(BooleanQuery::new(any))
+        any_of(self.fields.text.iter().map(|field| has_term(*field, term)))
     }
 
     /// An exact phrase in any text field (a single term: that term anywhere).
@@ -332,22 +312,14 @@ impl Searcher {
         match tokens.len() {
             0 => None,
             1 => Some(self.any_text_field(&tokens[0].1)),
-            _ => {
-                let any: Vec<(Occur, Box<dyn Query>)> = self
-                    .fields
-                    .text
+            _ => Some(any_of(self.fields.text.iter().map(|field| {
+                let terms = tokens
                     .iter()
-                    .map(|field| {
-                        let terms = tokens
-                            .iter()
-                            .map(|(pos, t)| (*pos, Term::from_field_text(*field, t)))
-                            .collect();
-                        let q: Box<dyn Query> = Box::new(PhraseQuery::new_with_offset(terms));
-                        (Occur::Should, q)
-                    })
+                    .map(|(pos, t)| (*pos, Term::from_field_text(*field, t)))
                     .collect();
-                Some(Box::new(BooleanQuery::new(any)))
-            }
+                let q: Box<dyn Query> = Box::new(PhraseQuery::new_with_offset(terms));
+                q
+            }))),
         }
     }
 
@@ -390,6 +362,20 @@ fn boosted(term: Term, boost: f32) -> Box<dyn Query> {
     }
 }
 
+/// Documents matching any of `queries` (scores add up).
+fn any_of(queries: impl IntoIterator<Item = Box<dyn Query>>) -> Box<dyn Query> {
+    let clauses = queries.into_iter().map(|q| (Occur::Should, q)).collect();
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// Documents with `text` in `field` (no scoring statistics needed).
+fn has_term(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::Basic,
+    ))
+}
+
 /// A required clause that adds nothing to the score.
 fn zero(q: Box<dyn Query>) -> Box<dyn Query> {
     Box::new(BoostQuery::new(q, 0.0))
@@ -411,13 +397,8 @@ fn phrase_tokens(text: &str) -> Vec<(usize, String)> {
 
 /// The terms a document must hold all of to be excluded by `-word`.
 fn required_terms(word: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for (_, t) in phrase_tokens(word) {
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    out
+    let terms: Vec<String> = phrase_tokens(word).into_iter().map(|(_, t)| t).collect();
+    analysis::distinct(&terms)
 }
 
 fn run_text(q: &ParsedQuery) -> String {

@@ -10,21 +10,35 @@
 use std::fmt::{self, Write as _};
 
 /// How serious a problem is. Errors fail `check` and `build`; warnings fail only
-/// `check --deny-warnings`.
+/// `check --deny-warnings`; notes never fail anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     /// The site cannot be built as written.
     Error,
     /// The site builds, but something is probably wrong or incomplete.
     Warning,
+    /// Information for the site's maintainers, not a problem in anyone's story: a
+    /// vocabulary entry no story uses yet. `--deny-warnings` leaves notes alone, so a
+    /// contributor's pull request is never failed by the state of the vocabulary.
+    Note,
 }
 
 impl Level {
-    /// The word used in reports: `error` or `warning`.
+    /// The word used in reports: `error`, `warning` or `note`.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Error => "error",
             Level::Warning => "warning",
+            Level::Note => "note",
+        }
+    }
+
+    /// The GitHub Actions workflow command for this level.
+    fn github_command(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "notice",
         }
     }
 }
@@ -42,7 +56,7 @@ pub struct Diagnostic {
     pub line: usize,
     /// 1-based column (in characters) in the original file.
     pub col: usize,
-    /// Error or warning.
+    /// Error, warning or note.
     pub level: Level,
     /// What is wrong: lower-case, no trailing period, offending values in backticks.
     pub message: String,
@@ -77,6 +91,19 @@ impl Diagnostic {
     ) -> Self {
         Diagnostic {
             level: Level::Warning,
+            ..Diagnostic::error(path, line, col, message)
+        }
+    }
+
+    /// A note at `line:col` of `path`: information, never a failure.
+    pub fn note(
+        path: impl Into<String>,
+        line: usize,
+        col: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            level: Level::Note,
             ..Diagnostic::error(path, line, col, message)
         }
     }
@@ -212,28 +239,33 @@ pub fn sort(diags: &mut Vec<Diagnostic>) {
     diags.dedup();
 }
 
-/// Counts of errors and warnings.
+/// Counts of errors, warnings and notes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Number of errors.
     pub errors: usize,
     /// Number of warnings.
     pub warnings: usize,
+    /// Number of notes.
+    pub notes: usize,
 }
 
-/// Count errors and warnings in `diags`.
+/// Count errors, warnings and notes in `diags`.
 pub fn counts(diags: &[Diagnostic]) -> Counts {
-    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let of = |level| diags.iter().filter(|d| d.level == level).count();
     Counts {
-        errors,
-        warnings: diags.len() - errors,
+        errors: of(Level::Error),
+        warnings: of(Level::Warning),
+        notes: of(Level::Note),
     }
 }
 
-/// Make every warning an error (`check --deny-warnings`).
+/// Make every warning an error (`check --deny-warnings`); notes stay notes.
 pub fn deny_warnings(diags: &mut [Diagnostic]) {
     for d in diags {
-        d.level = Level::Error;
+        if d.level == Level::Warning {
+            d.level = Level::Error;
+        }
     }
 }
 
@@ -262,7 +294,7 @@ pub fn render_github(diags: &[Diagnostic]) -> String {
         let _ = writeln!(
             out,
             "::{} file={},line={},col={},title=blameless::{}",
-            d.level.as_str(),
+            d.level.github_command(),
             escape_property(&escape_controls(&d.path)),
             d.line,
             d.col,
@@ -282,7 +314,8 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// The closing summary line, e.g. `2 errors, 1 warning`.
+/// The closing summary line, e.g. `2 errors, 1 warning`, with `, 3 notes` when
+/// there are any.
 pub fn summary(c: Counts) -> String {
     fn plural(n: usize, word: &str) -> String {
         if n == 1 {
@@ -291,11 +324,16 @@ pub fn summary(c: Counts) -> String {
             format!("{n} {word}s")
         }
     }
-    format!(
+    let mut line = format!(
         "{}, {}",
         plural(c.errors, "error"),
         plural(c.warnings, "warning")
-    )
+    );
+    if c.notes > 0 {
+        line.push_str(", ");
+        line.push_str(&plural(c.notes, "note"));
+    }
+    line
 }
 
 #[cfg(test)]

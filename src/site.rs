@@ -131,14 +131,14 @@ pub fn assemble(
     for p in &patterns {
         if by_pattern.get(&p.slug).is_none_or(Vec::is_empty) {
             diags.push(
-                Diagnostic::warning(
+                Diagnostic::note(
                     &p.path,
                     1,
                     1,
-                    format!("no incident names the pattern `{}`", p.slug),
+                    format!("no incident names the pattern `{}` yet", p.slug),
                 )
                 .with_help(
-                    "reference it in an incident's `contributing_failures`, or remove the file",
+                    "its page invites a story; name it in an incident's `contributing_failures` when one fits",
                 ),
             );
         }

@@ -324,19 +324,56 @@ fn warnings_pass_unless_denied() {
 }
 
 #[test]
-fn a_pattern_without_incidents_is_a_warning() {
+fn a_pattern_without_incidents_is_a_note_that_never_fails_a_check() {
     let mut site = SiteTest::fixture("valid");
     site.write(
         "content/patterns/etcd-failure.md",
         "---\ntitle: etcd failure\nsummary: etcd loses quorum.\ncategory: control-plane\n---\n\nBody.\n",
     );
     let outcome = site.run();
-    assert_eq!(
-        diagnostics::render_human(&outcome.diagnostics),
-        "content/patterns/etcd-failure.md:1:1: warning: no incident names the pattern `etcd-failure`\n  \
-         = help: reference it in an incident's `contributing_failures`, or remove the file\n"
-    );
+    let note = "content/patterns/etcd-failure.md:1:1: note: no incident names the pattern `etcd-failure` yet\n  \
+         = help: its page invites a story; name it in an incident's `contributing_failures` when one fits\n";
+    assert_eq!(diagnostics::render_human(&outcome.diagnostics), note);
     assert!(!outcome.has_errors());
+    // A contributor's pull request runs `check --deny-warnings`: the vocabulary's
+    // state is not their problem, so a note stays a note and the check passes.
+    let run = site.bin().args(["check", "--deny-warnings"]).run();
+    run.assert_code(0);
+    assert_eq!(run.stderr_report(), note);
+    assert!(
+        run.stderr.contains("0 errors, 0 warnings, 1 note"),
+        "{}",
+        run.stderr
+    );
+    let run = site
+        .bin()
+        .args(["check", "--deny-warnings", "--format", "github"])
+        .run();
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .starts_with("::notice file=content/patterns/etcd-failure.md,line=1,col=1,"),
+        "{}",
+        run.stderr
+    );
+    // A real warning beside it is still denied.
+    site.replace(
+        "content/incidents/2019-gamma-silent-rollout.md",
+        "Nothing more to add.\n",
+        "Nothing more to add.\n\n<b>bold</b>\n",
+    );
+    let run = site.bin().args(["check", "--deny-warnings"]).run();
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(": error: raw HTML is not allowed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(": note: no incident names"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -401,9 +401,36 @@ mod tests {
         assert_eq!(
             summary(Counts {
                 errors: 1,
-                warnings: 2
+                warnings: 2,
+                notes: 0
             }),
             "1 error, 2 warnings"
         );
+        assert_eq!(
+            summary(Counts {
+                errors: 0,
+                warnings: 1,
+                notes: 1
+            }),
+            "0 errors, 1 warning, 1 note"
+        );
+    }
+
+    #[test]
+    fn deny_warnings_leaves_notes_alone() {
+        let mut v = vec![
+            Diagnostic::warning("a.md", 1, 1, "w"),
+            Diagnostic::note("b.md", 1, 1, "n"),
+        ];
+        deny_warnings(&mut v);
+        assert_eq!(
+            counts(&v),
+            Counts {
+                errors: 1,
+                warnings: 0,
+                notes: 1
+            }
+        );
+        assert!(render_github(&v).contains("::notice file=b.md,line=1,col=1,"));
     }
 }

@@ -23,6 +23,7 @@
 //! Third-party crates each have one owner: serde_yaml in [`yaml`], pulldown-cmark in
 //! [`markdown`], syntect in [`highlight`], tera in [`render`], clap in [`cli`].
 
+pub mod anchors;
 pub mod cli;
 pub mod data;
 pub mod diagnostics;

@@ -94,6 +94,26 @@ pub struct RenderedMarkdown {
     pub plain_text: String,
     /// Problems found while rendering, positioned in the original file.
     pub diagnostics: Vec<Diagnostic>,
+    /// Links into a page of this site with a `#fragment`; whether the fragment names
+    /// an element of the target can only be known once the pages are rendered, so the
+    /// pipeline checks them then.
+    pub fragment_links: Vec<FragmentLink>,
+}
+
+/// A link with a `#fragment` to this page or to another content file
+/// (`#timeline`, `other-story.md#impact`), and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FragmentLink {
+    /// The `.md` path as written, or `None` for a link within the same page.
+    pub target: Option<String>,
+    /// The fragment, without `#`, percent-decoded.
+    pub fragment: String,
+    /// The link as written (for messages).
+    pub written: String,
+    /// 1-based line of the link in the original file.
+    pub line: usize,
+    /// 1-based column of the link in the original file.
+    pub col: usize,
 }
 
 /// Render the Markdown body of `input` to safe HTML.
@@ -233,6 +253,7 @@ struct Renderer<'a, 'i> {
     resolve_md: &'i (dyn Fn(&str) -> Option<String> + Sync),
     out: Vec<Event<'a>>,
     diagnostics: Vec<Diagnostic>,
+    fragment_links: Vec<FragmentLink>,
     toc: Vec<TocEntry>,
     plain: String,
     /// Ids given out so far, and for each base id the next suffix to try.
@@ -261,6 +282,7 @@ impl<'a, 'i> Renderer<'a, 'i> {
             resolve_md,
             out: Vec::new(),
             diagnostics: Vec::new(),
+            fragment_links: Vec::new(),
             toc: Vec::new(),
             plain: String::new(),
             used_ids: BTreeSet::new(),
@@ -409,7 +431,11 @@ impl<'a, 'i> Renderer<'a, 'i> {
     }
 
     fn open_link(&mut self, link_type: LinkType, dest: &str, title: &str, offset: usize) {
-        let start_tag = match self.destination(link_type, dest, offset) {
+        let destination = self.destination(link_type, dest, offset);
+        if matches!(destination, Some(Destination::Local(_))) {
+            self.note_fragment(&clean_destination(dest), offset);
+        }
+        let start_tag = match destination {
             Some(Destination::External(href)) => Some(format!(
                 "<a href=\"{}\"{} rel=\"{EXTERNAL_REL}\">",
                 escape_href(&href),
@@ -501,6 +527,33 @@ impl<'a, 'i> Renderer<'a, 'i> {
                 None
             }
         }
+    }
+
+    /// Remember a same-page `#fragment` link or a `.md#fragment` link for the
+    /// pipeline's anchor check; other local links (root-relative paths, files) are not
+    /// content pages and are left alone.
+    fn note_fragment(&mut self, dest: &str, offset: usize) {
+        let Some((path, fragment)) = dest.split_once('#') else {
+            return;
+        };
+        if fragment.is_empty() {
+            return; // `#` alone is the top of the page.
+        }
+        let target = if path.is_empty() {
+            None
+        } else if is_markdown_path(path) {
+            Some(path.to_owned())
+        } else {
+            return;
+        };
+        let (line, col) = self.position(offset);
+        self.fragment_links.push(FragmentLink {
+            target,
+            fragment: percent_decode(fragment),
+            written: dest.to_owned(),
+            line,
+            col,
+        });
     }
 
     fn close_heading(&mut self) {
@@ -653,6 +706,7 @@ impl<'a, 'i> Renderer<'a, 'i> {
             toc: self.toc,
             plain_text: self.plain.trim_end().to_owned(),
             diagnostics: self.diagnostics,
+            fragment_links: self.fragment_links,
         }
     }
 }
@@ -752,7 +806,7 @@ fn classify(
         Some((path, fragment)) => (path, Some(fragment)),
         None => (dest, None),
     };
-    if path.len() > 3 && path.as_bytes()[path.len() - 3..].eq_ignore_ascii_case(b".md") {
+    if is_markdown_path(path) {
         return match resolve_md(path) {
             Some(mut url) => {
                 if let Some(fragment) = fragment {
@@ -765,6 +819,33 @@ fn classify(
         };
     }
     Ok(Destination::Local(dest.to_owned()))
+}
+
+/// `other.md`, `../patterns/x.MD`: a link to a content file.
+fn is_markdown_path(path: &str) -> bool {
+    path.len() > 3 && path.as_bytes()[path.len() - 3..].eq_ignore_ascii_case(b".md")
+}
+
+/// `%XX` escapes decoded, as a browser does before matching a fragment to an `id`;
+/// an invalid escape or non-UTF-8 result is kept as written.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push(((hex(h).unwrap_or(0) << 4) | hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
 /// ` title="…"` for a non-empty link title.

@@ -13,11 +13,12 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::anchors::Anchors;
 use crate::diagnostics::{self, Diagnostic, LineIndex};
 use crate::highlight;
 use crate::markdown::{self, MarkdownInput, RenderedMarkdown};
 use crate::model::Body;
-use crate::output;
+use crate::output::{self, OutputFile};
 use crate::render::{self, Assets, Bodies, Sink};
 use crate::schema::{self, Vocabulary};
 use crate::search;
@@ -229,7 +230,9 @@ fn run_stages(
     let Some(config) = config else {
         // Without a configuration nothing can be rendered, but every body is still
         // checked so all problems show up in one run.
-        diags.extend(check_bodies(&sources, &BTreeSet::new(), &base_path, &urls));
+        for (_, r) in check_bodies(&sources, &BTreeSet::new(), &base_path, &urls) {
+            diags.extend(r.diagnostics);
+        }
         diagnostics::sort(&mut diags);
         return Ok(Outcome {
             diagnostics: diags,
@@ -244,7 +247,10 @@ fn run_stages(
         .chain(patterns.iter().map(|p| p.path.as_str()))
         .chain(pages.iter().map(|p| p.path.as_str()))
         .collect();
-    diags.extend(check_bodies(&sources, &valid, &base_path, &urls));
+    let unrendered = check_bodies(&sources, &valid, &base_path, &urls);
+    for (_, r) in &unrendered {
+        diags.extend(r.diagnostics.iter().cloned());
+    }
     let (site, mut d) = site::assemble(config, incidents, patterns, symptoms, pages);
     timer.stage("assemble");
     diags.append(&mut d);
@@ -252,6 +258,32 @@ fn run_stages(
     let (bodies, mut d) = render_bodies(&site, &urls);
     timer.stage("markdown");
     diags.append(&mut d);
+    // `#fragment` links are checked against the pages as they are rendered.
+    let rendered_bodies = (site.incidents.iter().map(|i| i.path.as_str()))
+        .zip(&bodies.incidents)
+        .chain(
+            site.patterns
+                .iter()
+                .map(|p| p.path.as_str())
+                .zip(&bodies.patterns),
+        )
+        .chain(
+            site.pages
+                .iter()
+                .map(|p| p.path.as_str())
+                .zip(&bodies.pages),
+        );
+    let anchors = Anchors::new(
+        rendered_bodies
+            .chain(unrendered.iter().map(|(path, r)| (path.as_str(), r)))
+            .map(|(path, r)| (path, r.fragment_links.as_slice())),
+        &urls,
+        &site.config.base_path,
+    );
+    let sink = &|file: OutputFile| {
+        anchors.record(&file);
+        sink(file)
+    };
 
     // The search index is built on one thread while the pages render on the others.
     let index_job = || -> anyhow::Result<usize> {
@@ -290,6 +322,7 @@ fn run_stages(
     let (files, mut d) = rendered?;
     let search_files = indexed?;
     diags.append(&mut d);
+    diags.append(&mut anchors.check());
     timer.stage("render");
     diagnostics::sort(&mut diags);
     Ok(Outcome {
@@ -393,7 +426,7 @@ fn check_bodies(
     rendered: &BTreeSet<&str>,
     base_path: &str,
     urls: &BTreeMap<String, String>,
-) -> Vec<Diagnostic> {
+) -> Vec<(String, RenderedMarkdown)> {
     let files: Vec<&SourceFile> = sources
         .incidents
         .iter()
@@ -405,9 +438,9 @@ fn check_bodies(
         .par_iter()
         .filter_map(|f| {
             let body = schema::body(f)?;
-            Some(render_markdown(&f.rel_path, &body, base_path, urls).diagnostics)
+            let rendered = render_markdown(&f.rel_path, &body, base_path, urls);
+            Some((f.rel_path.clone(), rendered))
         })
-        .flatten()
         .collect()
 }
 

@@ -444,3 +444,51 @@ fn body_problems_are_reported_even_when_site_yaml_is_broken() {
         "{report}"
     );
 }
+
+#[test]
+fn fragment_links_are_checked_against_the_rendered_target_pages() {
+    let mut site = SiteTest::fixture("valid");
+    let story = "content/incidents/2020-alpha-node-oom.md";
+    site.replace(
+        story,
+        "The node went NotReady.\n",
+        "The node went NotReady.\n\
+         \n\
+         See [the timeline](2019-alpha-cpu-throttling-cascade.md#timeline),\n\
+         [its chain](2019-alpha-cpu-throttling-cascade.md#bl_chain-title),\n\
+         [the pattern](../patterns/cpu-limit-throttling.md#how-to-detect-it)\n\
+         and [above](#what-happened).\n\
+         \n\
+         Broken: [a](2019-alpha-cpu-throttling-cascade.md#timelime)\n\
+         [b](../patterns/cpu-limit-throttling.md#no-such-heading) [c](#what%20happened)\n",
+    );
+    let outcome = site.run();
+    let errors: Vec<String> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            format!(
+                "{story}:39:9: error: link `2019-alpha-cpu-throttling-cascade.md#timelime`: \
+                 `content/incidents/2019-alpha-cpu-throttling-cascade.md` has no heading or \
+                 element with the id `timelime`\n  = help: did you mean `#timeline`?"
+            ),
+            format!(
+                "{story}:40:1: error: link `../patterns/cpu-limit-throttling.md#no-such-heading`: \
+                 `content/patterns/cpu-limit-throttling.md` has no heading or element with the \
+                 id `no-such-heading`\n  = help: headings on `content/patterns/cpu-limit-throttling.md`: \
+                 `#how-to-detect-it`, `#what-happens`"
+            ),
+            format!(
+                "{story}:40:58: error: link `#what%20happened`: this page has no heading or \
+                 element with the id `what happened`\n  = help: did you mean `#what-happened`?"
+            ),
+        ]
+    );
+    // The same errors fail `check`, and a build leaves nothing behind.
+    site.bin().arg("check").run().assert_code(1);
+}

@@ -5,26 +5,19 @@
 // - keyboard focus is visible: a focused link has an outline that contrasts with the page;
 // - search results are announced: a live region, present before the results, says how
 //   many stories match once they arrive.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-import { contrast, launch, servedSite, SYMPTOM_QUERY, typeSlowly, watch } from './harness.mjs';
+import { contrast, siteAndBrowser, SYMPTOM_QUERY, typeSlowly, watch } from './harness.mjs';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+// Paginated (5 stories a page), so list pages have a page 2.
 let site;
 let browser;
-before(async () => {
-  // Paginated (5 stories a page), so list pages have a page 2.
-  site = await servedSite({ siteYaml: 'paginate_by: 5' });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
+siteAndBrowser({ siteYaml: 'paginate_by: 5' }, (s, b) => { site = s; browser = b; });
 
 /** One page of each type; `status` is the HTTP status the page answers with. */
 const PAGE_TYPES = [

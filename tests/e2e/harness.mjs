@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { gzipSync } from 'node:zlib';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -115,6 +116,24 @@ export async function servedSite({ prefix = '/', siteYaml } = {}) {
     ...built, server, url: server.url, origin: server.origin,
     close: async () => { await server.close(); rmSync(built.tmp, { recursive: true, force: true }); },
   };
+}
+
+/**
+ * A test file's fixtures: before its tests, a served site (`servedSite(options)`) and a
+ * browser, handed to `ready(site, browser)`; both closed after its tests.
+ */
+export function siteAndBrowser(options, ready) {
+  let site;
+  let browser;
+  before(async () => {
+    site = await servedSite(options);
+    browser = await launch();
+    ready(site, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+  });
 }
 
 /** Debian's Chromium, headless, through playwright-core. */

@@ -7,21 +7,14 @@
 // - a phone-sized viewport (390×844): no horizontal scroll, navigation and search usable;
 // - dark mode: body text and links readable against their background (WCAG AA, 4.5:1).
 // Every test also fails on any console error, page error or failed request.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { contrast, launch, MOBILE, servedSite, SYMPTOM_QUERY, TYPO_QUERY, typeSlowly, watch } from './harness.mjs';
+import { contrast, MOBILE, siteAndBrowser, SYMPTOM_QUERY, TYPO_QUERY, typeSlowly, watch } from './harness.mjs';
 
 let site;
 let browser;
-before(async () => {
-  site = await servedSite();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
+siteAndBrowser({}, (s, b) => { site = s; browser = b; });
 
 /** A new page in a new context, watched for errors. */
 async function open(options = {}) {

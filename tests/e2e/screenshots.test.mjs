@@ -9,23 +9,16 @@
 // the search page the index files its query fetched), raw and gzip, printed as test
 // diagnostics and written to artifacts/page-weight.json. Figures only, no assertion on
 // them; bench/browser.sh records them in BENCHMARKS.md.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { DESKTOP, ensureScreenshotDir, launch, MOBILE, pageWeight, servedSite, SYMPTOM_QUERY, watch } from './harness.mjs';
+import { DESKTOP, ensureScreenshotDir, MOBILE, pageWeight, siteAndBrowser, SYMPTOM_QUERY, watch } from './harness.mjs';
 
 let site;
 let browser;
-before(async () => {
-  site = await servedSite();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
+siteAndBrowser({}, (s, b) => { site = s; browser = b; });
 
 const PAGES = {
   home: '',

@@ -98,7 +98,7 @@ pub fn highlight(lang: &str, code: &str) -> Option<String> {
 /// colour on the dark background. The themes' own page background is dropped: the site's
 /// stylesheet styles `pre`, and the code colour of each theme applies to `pre.hl` (the
 /// element the Markdown renderer wraps highlighted blocks in). Token colours are made
-/// readable on the code background ([`readable`]). The output is the same on every call.
+/// readable on the code background (`readable`). The output is the same on every call.
 pub fn stylesheet() -> String {
     let themes = ThemeSet::load_defaults();
     let mut css =

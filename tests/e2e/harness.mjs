@@ -41,20 +41,18 @@ function binary() {
 }
 
 /**
- * Builds a site into a new temp dir and returns `{ out, tmp }`.
- * root: the site root (default: this repository); baseUrl: passed as --base-url;
- * siteYaml: text appended to a copy of the root's site.yaml (the root is then copied,
- * content only, so the repo is never written to).
+ * Builds this repository's site into a new temp dir and returns `{ out, tmp, root }`.
+ * The site root is a copy (site.yaml and content/ only) inside the temp dir, so the
+ * build's `.blameless/` cache never lands in the repository and test files running at
+ * the same time never share one; the theme is the one embedded in the binary.
+ * baseUrl: passed as --base-url; siteYaml: text appended to the copy's site.yaml.
  */
-export function buildSite({ baseUrl, siteYaml } = {}) {
+export function buildSite({ baseUrl, siteYaml = '' } = {}) {
   const tmp = mkdtempSync(path.join(tmpdir(), 'blameless-e2e-'));
-  let root = REPO;
-  if (siteYaml) {
-    root = path.join(tmp, 'site');
-    mkdirSync(root);
-    cpSync(path.join(REPO, 'content'), path.join(root, 'content'), { recursive: true });
-    writeFileSync(path.join(root, 'site.yaml'), `${readFileSync(path.join(REPO, 'site.yaml'), 'utf8')}${siteYaml}\n`);
-  }
+  const root = path.join(tmp, 'site');
+  mkdirSync(root);
+  cpSync(path.join(REPO, 'content'), path.join(root, 'content'), { recursive: true });
+  writeFileSync(path.join(root, 'site.yaml'), `${readFileSync(path.join(REPO, 'site.yaml'), 'utf8')}${siteYaml}\n`);
   const out = path.join(tmp, 'public');
   const args = ['--root', root, 'build', '-o', out];
   if (baseUrl) args.push('--base-url', baseUrl);

@@ -334,7 +334,9 @@ impl<'a, 'i> Renderer<'a, 'i> {
             Event::Start(Tag::HtmlBlock) => {
                 self.raw_html_warning(offset);
                 self.in_html_block = true;
-                self.html(String::from("<pre class=\"raw-html\"><code>"));
+                self.html(String::from(
+                    "<pre class=\"raw-html\" tabindex=\"0\"><code>",
+                ));
             }
             Event::End(TagEnd::HtmlBlock) => {
                 self.in_html_block = false;
@@ -563,9 +565,12 @@ impl<'a, 'i> Renderer<'a, 'i> {
         let title = heading.title.trim().to_owned();
         let id = self.unique_id(&heading_id(&title));
         let level = heading.level;
+        // The `#` anchor is for mouse users who copy a section link: hidden from screen
+        // readers (the heading reads as its title) and so out of the tab order too, since a
+        // focusable element inside aria-hidden is announced as nothing.
         if let Some(slot) = self.out.get_mut(heading.placeholder) {
             *slot = Event::Html(CowStr::from(format!(
-                "<h{level} id=\"{id}\"><a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\">#</a>",
+                "<h{level} id=\"{id}\"><a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>",
                 id = escape_html(&id)
             )));
         }
@@ -606,9 +611,12 @@ impl<'a, 'i> Renderer<'a, 'i> {
                 let class = sanitized_language(lang)
                     .map(|lang| format!(" class=\"language-{lang}\""))
                     .unwrap_or_default();
-                format!("<pre class=\"hl\"><code{class}>{html}</code></pre>\n")
+                format!("<pre class=\"hl\" tabindex=\"0\"><code{class}>{html}</code></pre>\n")
             }
-            None => format!("<pre><code>{}</code></pre>\n", escape_html(&code.text)),
+            None => format!(
+                "<pre tabindex=\"0\"><code>{}</code></pre>\n",
+                escape_html(&code.text)
+            ),
         };
         self.html(html);
         self.plain_push(&code.text);
@@ -980,7 +988,7 @@ mod tests {
         assert!(!r.html.contains("<script"), "{}", r.html);
         assert!(
             r.html
-                .contains("<pre class=\"raw-html\"><code>&lt;script&gt;alert(1)&lt;/script&gt;"),
+                .contains("<pre class=\"raw-html\" tabindex=\"0\"><code>&lt;script&gt;alert(1)&lt;/script&gt;"),
             "{}",
             r.html
         );
@@ -1131,7 +1139,7 @@ mod tests {
         );
         assert!(
             r.html.contains(
-                "<h2 id=\"impact-1\"><a class=\"anchor\" href=\"#impact-1\" aria-hidden=\"true\">#</a>Impact</h2>"
+                "<h2 id=\"impact-1\"><a class=\"anchor\" href=\"#impact-1\" aria-hidden=\"true\" tabindex=\"-1\">#</a>Impact</h2>"
             ),
             "{}",
             r.html
@@ -1168,7 +1176,7 @@ mod tests {
             ]
         );
         assert!(r.html.starts_with("<h2 id=\"top\">"), "{}", r.html);
-        assert!(r.html.contains("<h2 id=\"impact-now\"><a class=\"anchor\" href=\"#impact-now\" aria-hidden=\"true\">#</a>Impact <em>now</em></h2>"), "{}", r.html);
+        assert!(r.html.contains("<h2 id=\"impact-now\"><a class=\"anchor\" href=\"#impact-now\" aria-hidden=\"true\" tabindex=\"-1\">#</a>Impact <em>now</em></h2>"), "{}", r.html);
         assert!(r.html.contains("<h4 id=\"deep\">"), "{}", r.html);
         assert!(!r.html.contains("<h1"), "{}", r.html);
     }
@@ -1245,19 +1253,26 @@ mod tests {
             "YAML!",
         ] {
             let r = render_body(&format!("```{info}\nx: <y>\n```\n"));
-            assert_eq!(r.html, "<pre><code>x: &lt;y&gt;\n</code></pre>\n", "{info}");
+            assert_eq!(
+                r.html, "<pre tabindex=\"0\"><code>x: &lt;y&gt;\n</code></pre>\n",
+                "{info}"
+            );
             assert!(r.diagnostics.is_empty());
         }
         let r = render_body("    indented <code>\n");
-        assert_eq!(r.html, "<pre><code>indented &lt;code&gt;\n</code></pre>\n");
+        assert_eq!(
+            r.html,
+            "<pre tabindex=\"0\"><code>indented &lt;code&gt;\n</code></pre>\n"
+        );
     }
 
     #[test]
     fn yaml_fence_is_highlighted() {
         let r = render_body("```YAML title=\"x\"\nkey: <value>\n```\n");
         assert!(
-            r.html
-                .starts_with("<pre class=\"hl\"><code class=\"language-yaml\"><span class=\"hl-"),
+            r.html.starts_with(
+                "<pre class=\"hl\" tabindex=\"0\"><code class=\"language-yaml\"><span class=\"hl-"
+            ),
             "{}",
             r.html
         );

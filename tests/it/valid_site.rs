@@ -562,13 +562,13 @@ fn body_has_highlighted_code_heading_anchors_and_resolved_links() {
         &page(A),
         &[
             // `# Summary` in the body becomes an h2: the page owns the one h1.
-            "<h2 id=\"summary\"><a class=\"anchor\" href=\"#summary\" aria-hidden=\"true\">#</a>Summary</h2>",
+            "<h2 id=\"summary\"><a class=\"anchor\" href=\"#summary\" aria-hidden=\"true\" tabindex=\"-1\">#</a>Summary</h2>",
             "<h2 id=\"timeline\"><a class=\"anchor\" href=\"#timeline\"",
             "<h3 id=\"details\"><a class=\"anchor\" href=\"#details\"",
             // The table of contents.
             "<a href=\"#analysis\">Analysis</a>",
             // Highlighted with CSS classes, no inline styles.
-            "<pre class=\"hl\"><code class=\"language-yaml\">",
+            "<pre class=\"hl\" tabindex=\"0\"><code class=\"language-yaml\">",
             "class=\"hl-",
             // `other.md` and `../patterns/x.md#frag` became site URLs.
             "<a href=\"/kb/incidents/2018-beta-scheduler-pileup/\">scheduler pile-up at Beta</a>",

@@ -280,8 +280,8 @@ export class SearchIndex {
   static async load(baseUrl, io = {}) {
     const index = new SearchIndex(baseUrl, null, io);
     const meta = JSON.parse(await index.file('meta.json', true));
-    if (meta.format !== 1 || meta.analyzer !== 'kb_en-1') {
-      throw new Error(`unsupported search index \`${meta.format}\`/\`${meta.analyzer}\`; expected 1/kb_en-1`);
+    if (meta.format !== 2 || meta.analyzer !== 'kb_en-1') {
+      throw new Error(`unsupported search index \`${meta.format}\`/\`${meta.analyzer}\`; expected 2/kb_en-1`);
     }
     index.meta = meta;
     return index;
@@ -307,15 +307,15 @@ export class SearchIndex {
 
   /** The postings of a term: `[field i] -> {docs, tfs}`, or undefined when absent. */
   async postings(term) {
-    const { chunks } = this.meta;
-    let lo = 0, hi = chunks.length; // finds the last chunk whose `first` <= term, in bytes
+    const { dir, first } = this.meta.chunks;
+    let lo = 0, hi = first.length; // finds the last chunk whose `first` <= term, in bytes
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (compareBytes(chunks[mid].first, term) <= 0) lo = mid + 1;
+      if (compareBytes(first[mid], term) <= 0) lo = mid + 1;
       else hi = mid;
     }
     if (lo === 0) return undefined;
-    const chunk = chunks[lo - 1].file;
+    const chunk = `${dir}${lo - 1}.bin`;
     return (await this.cached(chunk, async () => readChunk(await this.file(chunk)))).get(term);
   }
 

@@ -43,8 +43,10 @@ pub use query::{Request, Results, Searcher};
 const INDEX_FORMAT: u32 = 1;
 /// Where the tantivy index lives under the site root.
 pub const INDEX_DIR: &str = ".blameless/index";
-/// Bytes of text kept for snippets (docs/search.md §6).
-pub const SNIPPET_SOURCE_BYTES: usize = 6_000;
+/// Bytes of text kept for snippets (docs/search.md §6): enough for the summary, the
+/// trigger and the start of the body, where a story says what went wrong; every
+/// fragment the browser fetches carries it, and every shown result analyzes it.
+pub const SNIPPET_SOURCE_BYTES: usize = 1_500;
 
 /// One incident as search sees it: the text of each field and its filter values.
 #[derive(Debug, Clone)]
@@ -71,7 +73,8 @@ pub struct SearchDoc {
     pub symptoms: Vec<(String, String)>,
     /// Filter field → values (lowercase slugs).
     pub filters: BTreeMap<&'static str, Vec<String>>,
-    /// The snippet source: summary, then body text, cut at [`SNIPPET_SOURCE_BYTES`].
+    /// The snippet source: summary, trigger, then body text, cut at
+    /// [`SNIPPET_SOURCE_BYTES`].
     pub text: String,
 }
 
@@ -180,7 +183,12 @@ fn document(
         filters.insert("impact", vec![level.slug().to_string()]);
     }
 
-    let mut text = format!("{}\n\n{}", inc.summary, body.trim());
+    let mut text = format!(
+        "{}\n\n{}\n\n{}",
+        inc.summary.trim(),
+        inc.trigger.description.trim(),
+        body.trim()
+    );
     truncate_on_word(&mut text, SNIPPET_SOURCE_BYTES);
     SearchDoc {
         id: inc.id.to_string(),

@@ -1,4 +1,4 @@
-// SearchIndex over a small static index written here by a minimal format-1 writer
+// SearchIndex over a small static index written here by a minimal format-2 writer
 // (docs/search.md §6): decoding, lazy loading, BM25, filters, facets, typos. The real
 // exporter is checked against the CLI by parity.test.mjs; this test needs no Rust.
 import { test } from 'node:test';
@@ -27,7 +27,7 @@ function varint(out, v) {
   out.push(v);
 }
 
-/** Writes DOCS as a format-1 index into a Map of path -> bytes or text. */
+/** Writes DOCS as a format-2 index into a Map of path -> bytes or text. */
 function writeIndex(chunkBytes) {
   const files = new Map();
   const postings = new Map(); // term -> field -> [[doc, tf]]
@@ -50,8 +50,8 @@ function writeIndex(chunkBytes) {
   let buf = [], first = null;
   const flush = () => {
     if (first === null) return;
-    const file = `t/${chunks.length}.bin`;
-    chunks.push({ first, file });
+    const file = `t/x/${chunks.length}.bin`;
+    chunks.push(first);
     files.set(file, Uint8Array.from(buf));
     buf = []; first = null;
   };
@@ -103,10 +103,10 @@ function writeIndex(chunkBytes) {
   FIELDS.forEach(([name], f) => files.set(`n/${name}.bin`, Uint8Array.from(norms[f])));
   DOCS.forEach((d, doc) => files.set(`d/x/${doc}.json`, JSON.stringify({ id: `doc-${doc}`, title: d.title, text: d.body })));
   const meta = {
-    format: 1, analyzer: 'kb_en-1', n_docs: DOCS.length, k1: 1.2, b: 0.75,
+    format: 2, analyzer: 'kb_en-1', n_docs: DOCS.length, k1: 1.2, b: 0.75,
     fields: FIELDS.map(([name, boost], f) => ({ name, boost, total_tokens: totals[f], norms: `n/${name}.bin` })),
     fieldnorm_table: Array.from({ length: 256 }, (_, i) => i),
-    chunks, concepts: CONCEPTS, facets, typo, fragments: 'd/x/',
+    chunks: { dir: 't/x/', first: chunks }, concepts: CONCEPTS, facets, typo, fragments: 'd/x/',
   };
   files.set('meta.json', JSON.stringify(meta));
   return { files, postings, totals, norms };

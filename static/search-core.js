@@ -231,8 +231,11 @@ function readDocs(r, n) {
   return docs;
 }
 
-/** Decodes a term chunk (§6) into a Map from term to `[postings of field i or undefined]`. */
-function readChunk(bytes) {
+/**
+ * Decodes a term chunk (§6) into a Map from term to `[postings of field i or undefined]`;
+ * postings are `{docs, tfs, norms}`, `norms` the fieldnorm ids when inline (df <= inlineDf).
+ */
+function readChunk(bytes, inlineDf) {
   const r = varints(bytes);
   const terms = new Map();
   while (r.pos < bytes.length) {
@@ -251,7 +254,12 @@ function readChunk(bytes) {
         docs[k] = doc;
         tfs[k] = v % 2 ? r.next() : 1;
       }
-      fields[f] = { docs, tfs };
+      let norms = null;
+      if (df <= inlineDf) {
+        norms = bytes.subarray(r.pos, r.pos + df);
+        r.skip(df);
+      }
+      fields[f] = { docs, tfs, norms };
     }
     terms.set(term, fields);
   }
@@ -316,22 +324,33 @@ export class SearchIndex {
     }
     if (lo === 0) return undefined;
     const chunk = `${dir}${lo - 1}.bin`;
-    return (await this.cached(chunk, async () => readChunk(await this.file(chunk)))).get(term);
+    const inlineDf = this.meta.inline_norms_df ?? -1;
+    return (await this.cached(chunk, async () => readChunk(await this.file(chunk), inlineDf))).get(term);
   }
 
-  /** Per document, the BM25 length normalisation of field `f`: `K1 * (1 - B + B * len / avg)`. */
-  norms(f) {
-    const field = this.meta.fields[f];
-    return this.cached(field.norms, async () => {
-      const ids = await this.file(field.norms);
+  /** Per fieldnorm id, the BM25 length normalisation of field `f`: `K1 * (1 - B + B * len / avg)`. */
+  normTable(f) {
+    return this.cachedNow(`norm-table:${f}`, () => {
       const { k1, b, n_docs: n, fieldnorm_table: table } = this.meta;
-      const avg = f32(f32(field.total_tokens) / f32(n));
+      const avg = f32(f32(this.meta.fields[f].total_tokens) / f32(n));
       const byId = new Float32Array(256);
       for (let i = 0; i < 256; i++) {
         byId[i] = f32(f32(k1) * f32(f32(1 - f32(b)) + f32(f32(f32(b) * f32(table[i])) / avg)));
       }
-      return Float32Array.from(ids, (id) => byId[id]);
+      return byId;
     });
+  }
+
+  /** Per document, the fieldnorm id of field `f` (its norm file). */
+  norms(f) {
+    const path = this.meta.fields[f].norms;
+    return this.file(path);
+  }
+
+  /** `make()`, computed once per key (synchronous). */
+  cachedNow(key, make) {
+    if (!this.cache.has(key)) this.cache.set(key, make());
+    return this.cache.get(key);
   }
 
   /** The documents of each value of a facet, in `meta.facets` order; null if no such facet. */
@@ -440,16 +459,19 @@ export class SearchIndex {
     }
     for (const c of q.concepts) clauses.push([TEXT_FIELDS, q.postings.get(c)?.[TEXT_FIELDS]]);
     const live = clauses.filter(([, p]) => p);
-    const norms = await Promise.all(fields.map((_, f) => live.some(([g]) => g === f) ? this.norms(f) : null));
+    // A norm file only for fields where some postings do not carry their norms inline.
+    const files = await Promise.all(fields.map((_, f) => live.some(([g, p]) => g === f && !p.norms) ? this.norms(f) : null));
     const k1 = f32(this.meta.k1);
-    for (const [f, { docs, tfs }] of live) {
+    for (const [f, { docs, tfs, norms }] of live) {
       const df = docs.length;
       const idf = f32(Math.log(f32(1 + f32(f32(f32(n - df) + 0.5) / f32(f32(df) + 0.5)))));
       let weight = f32(idf * f32(1 + k1));
       if (fields[f].boost !== 1) weight = f32(weight * f32(fields[f].boost));
+      const table = this.normTable(f);
       for (let k = 0; k < df; k++) {
         const d = docs[k], tf = tfs[k];
-        scores[d] += f32(weight * f32(tf / f32(tf + norms[f][d])));
+        const norm = table[norms ? norms[k] : files[f][d]];
+        scores[d] += f32(weight * f32(tf / f32(tf + norm)));
         matched[d] = 1;
       }
     }

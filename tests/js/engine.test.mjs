@@ -22,6 +22,9 @@ const CONCEPTS = [
   { id: 'node-notready', title: 'Nodes NotReady', phrases: [['not', 'readi'], ['not', 'readi', 'notreadi']] },
 ];
 
+// Postings of at most this many documents carry their norms (one of 4 documents here).
+const INLINE_DF = 1;
+
 function varint(out, v) {
   while (v >= 0x80) { out.push((v % 0x80) | 0x80); v = Math.floor(v / 0x80); }
   out.push(v);
@@ -62,7 +65,7 @@ function writeIndex(chunkBytes) {
     buf.push(...bytes);
     const byField = postings.get(term);
     buf.push(byField.reduce((m, p, f) => (p ? m | (1 << f) : m), 0));
-    byField.forEach((list) => {
+    byField.forEach((list, f) => {
       if (!list) return;
       varint(buf, list.length);
       let last = 0;
@@ -71,6 +74,7 @@ function writeIndex(chunkBytes) {
         if (tf > 1) varint(buf, tf);
         last = doc;
       }
+      if (list.length <= INLINE_DF) for (const [doc] of list) buf.push(norms[f][doc]);
     });
     if (buf.length >= chunkBytes) flush();
   }
@@ -103,7 +107,7 @@ function writeIndex(chunkBytes) {
   FIELDS.forEach(([name], f) => files.set(`n/${name}.bin`, Uint8Array.from(norms[f])));
   DOCS.forEach((d, doc) => files.set(`d/x/${doc}.json`, JSON.stringify({ id: `doc-${doc}`, title: d.title, text: d.body })));
   const meta = {
-    format: 2, analyzer: 'kb_en-1', n_docs: DOCS.length, k1: 1.2, b: 0.75,
+    format: 2, analyzer: 'kb_en-1', n_docs: DOCS.length, k1: 1.2, b: 0.75, inline_norms_df: INLINE_DF,
     fields: FIELDS.map(([name, boost], f) => ({ name, boost, total_tokens: totals[f], norms: `n/${name}.bin` })),
     fieldnorm_table: Array.from({ length: 256 }, (_, i) => i),
     chunks: { dir: 't/x/', first: chunks }, concepts: CONCEPTS, facets, typo, fragments: 'd/x/',
@@ -155,6 +159,16 @@ test('only meta.json is loaded up front; a query fetches its chunks and norms, o
   assert.equal(index.bytesFetched, before);
   await index.search('kubelet');
   assert.ok(index.fetched.includes('base/f/pattern.bin'));
+});
+
+test('postings that carry their norms need no norm file', async () => {
+  const { index } = await open();
+  // "café" is in one body (df 1 <= INLINE_DF), "kubelet" in two.
+  const one = await index.search('café', { facets: false });
+  assert.deepEqual(one.hits.map((h) => h.doc), [1]);
+  assert.ok(!index.fetched.some((u) => u.includes('/n/')), index.fetched.join(' '));
+  await index.search('café kubelet', { facets: false });
+  assert.ok(index.fetched.includes('base/n/body.bin'));
 });
 
 test('scores are BM25 over the fields, with concepts, in f32', async () => {

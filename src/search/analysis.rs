@@ -64,7 +64,7 @@ fn push_token(out: &mut Vec<Token>, raw: &str, position: usize, from: usize) {
         return;
     }
     out.push(Token {
-        text: stem(&lowercase(raw)),
+        text: cached_term(raw),
         position,
         from,
         to: from + raw.len(),
@@ -131,6 +131,32 @@ pub fn lowercase(s: &str) -> String {
 
 fn stem(word: &str) -> String {
     STEMMER_EN.stem(word).into_owned()
+}
+
+/// Most words a thread's stem cache holds before it starts over.
+const STEM_CACHE_WORDS: usize = 1 << 18;
+
+thread_local! {
+    /// Raw word → term: indexing analyzes millions of tokens of a few hundred thousand
+    /// distinct words, and Porter2 was most of the analyzer's time.
+    static STEMS: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        std::cell::RefCell::default();
+}
+
+/// `stem(lowercase(raw))`, remembered per thread.
+fn cached_term(raw: &str) -> String {
+    STEMS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(term) = cache.get(raw) {
+            return term.clone();
+        }
+        let term = stem(&lowercase(raw));
+        if cache.len() >= STEM_CACHE_WORDS {
+            cache.clear();
+        }
+        cache.insert(raw.to_string(), term.clone());
+        term
+    })
 }
 
 /// The surface words of `text` (its runs, lowercased) that can be typo corrections:

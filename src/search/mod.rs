@@ -25,7 +25,7 @@ pub mod export;
 pub mod index;
 pub mod query;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::Hasher as _;
 use std::path::{Path, PathBuf};
 
@@ -228,21 +228,28 @@ fn truncate_on_word(s: &mut String, max: usize) {
 
 /// The typo vocabulary (docs/search.md §5): surface word → document frequency.
 pub fn typo_vocabulary(docs: &[SearchDoc], concepts: &Concepts) -> BTreeMap<String, u32> {
-    let per_doc: Vec<BTreeSet<String>> = docs
+    // Counted in hash maps, one per rayon task, merged pairwise; sorted once at the end.
+    let counts: HashMap<String, u32> = docs
         .par_iter()
-        .map(|d| {
-            d.fields
+        .fold(HashMap::new, |mut counts: HashMap<String, u32>, d| {
+            let words: HashSet<String> = d
+                .fields
                 .iter()
                 .flat_map(|f| analysis::surface_words(f))
-                .collect()
+                .collect();
+            for w in words {
+                *counts.entry(w).or_default() += 1;
+            }
+            counts
         })
-        .collect();
-    let mut df: BTreeMap<String, u32> = BTreeMap::new();
-    for words in per_doc {
-        for w in words {
-            *df.entry(w).or_default() += 1;
-        }
-    }
+        .reduce(HashMap::new, |a, b| {
+            let (mut into, from) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+            for (w, n) in from {
+                *into.entry(w).or_default() += n;
+            }
+            into
+        });
+    let mut df: BTreeMap<String, u32> = counts.into_iter().collect();
     let min = if docs.len() < 1_000 { 1 } else { 2 };
     df.retain(|_, n| *n >= min);
     for c in &concepts.concepts {

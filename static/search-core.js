@@ -560,25 +560,56 @@ export class SearchIndex {
     return result;
   }
 
-  /** The snippet of a fragment's text for the scoring terms of a result (§7). */
-  snippet(text, terms) {
-    return snippet(text, terms);
+  /**
+   * The snippet of a fragment's text for a result (§7): its scoring `terms`, and the
+   * phrases of its `concepts` (ids).
+   */
+  snippet(text, terms, concepts = []) {
+    const phrases = this.meta.concepts.filter((c) => concepts.includes(c.id)).flatMap((c) => c.phrases);
+    return snippet(text, terms, phrases);
   }
 }
 
 /**
- * Cuts a snippet of `text` around the scoring `terms` (§7), like the CLI: `[{text, mark}]`.
- * The caller renders them as text nodes, marked ones inside `<mark>`.
+ * What to highlight in `tokens` (§7), in text order: scanning left to right, the longest
+ * concept phrase starting at a token is one mark from its first token to its last, and the
+ * scan moves past it; otherwise a token whose term is a scoring term is a mark.
+ * `[{start, end, key}]`, `key` being what the mark counts as when windows are compared.
  */
-export function snippet(text, terms) {
+function marks(tokens, terms, phrases) {
+  const out = [];
+  for (let i = 0; i < tokens.length;) {
+    let longest = null;
+    for (const p of phrases) {
+      if (p.length && (!longest || p.length > longest.length) && i + p.length <= tokens.length &&
+          p.every((w, k) => tokens[i + k].term === w)) longest = p;
+    }
+    if (longest) {
+      const within = tokens.slice(i, i + longest.length);
+      out.push({ start: within[0].start, end: Math.max(...within.map((t) => t.end)), key: `${longest.join(' ')}\0` });
+      i += longest.length;
+      continue;
+    }
+    if (terms.includes(tokens[i].term)) out.push({ start: tokens[i].start, end: tokens[i].end, key: tokens[i].term });
+    i++;
+  }
+  return out;
+}
+
+/**
+ * Cuts a snippet of `text` around the scoring `terms` and concept `phrases` (term arrays)
+ * (§7), like the CLI: `[{text, mark}]`. The caller renders them as text nodes, marked ones
+ * inside `<mark>`.
+ */
+export function snippet(text, terms, phrases = []) {
   const at = byteOffsets(text); // UTF-16 offset -> UTF-8 offset: windows are in bytes
-  const marked = analyze(text).filter((t) => terms.includes(t.term));
+  const marked = marks(analyze(text), terms, phrases);
   let best = null, most = -1; // the window with the most distinct marked terms, the first
   for (const [i, first] of marked.entries()) {
     const distinct = new Set();
     for (const t of marked.slice(i)) {
       if (at[t.end] - at[first.start] > SNIPPET_BYTES) break;
-      distinct.add(t.term);
+      distinct.add(t.key);
     }
     if (distinct.size > most) { best = first; most = distinct.size; }
   }

@@ -254,4 +254,9 @@ test('results, fragments and limits', async () => {
   assert.match((await index.search('a '.repeat(17))).error, /too many words/);
   assert.deepEqual(index.snippet('The kubelet killed pods.', r.terms).filter((p) => p.mark).map((p) => p.text),
     ['kubelet', 'pods']);
+  // The phrases of the result's concepts are marked too (§7).
+  const oom = await index.search('oom');
+  assert.deepEqual(oom.concepts, ['oomkilled']);
+  assert.deepEqual(index.snippet('Pods ran out of memory.', oom.terms, oom.concepts)
+    .filter((p) => p.mark).map((p) => p.text), ['out of memory']);
 });

@@ -231,8 +231,11 @@ function readDocs(r, n) {
   return docs;
 }
 
-/** Decodes a term chunk (§6) into a Map from term to `[postings of field i or undefined]`. */
-function readChunk(bytes) {
+/**
+ * Decodes a term chunk (§6) into a Map from term to `[postings of field i or undefined]`;
+ * postings are `{docs, tfs, norms}`, `norms` the fieldnorm ids when inline (df <= inlineDf).
+ */
+function readChunk(bytes, inlineDf) {
   const r = varints(bytes);
   const terms = new Map();
   while (r.pos < bytes.length) {
@@ -251,7 +254,12 @@ function readChunk(bytes) {
         docs[k] = doc;
         tfs[k] = v % 2 ? r.next() : 1;
       }
-      fields[f] = { docs, tfs };
+      let norms = null;
+      if (df <= inlineDf) {
+        norms = bytes.subarray(r.pos, r.pos + df);
+        r.skip(df);
+      }
+      fields[f] = { docs, tfs, norms };
     }
     terms.set(term, fields);
   }
@@ -280,8 +288,8 @@ export class SearchIndex {
   static async load(baseUrl, io = {}) {
     const index = new SearchIndex(baseUrl, null, io);
     const meta = JSON.parse(await index.file('meta.json', true));
-    if (meta.format !== 1 || meta.analyzer !== 'kb_en-1') {
-      throw new Error(`unsupported search index \`${meta.format}\`/\`${meta.analyzer}\`; expected 1/kb_en-1`);
+    if (meta.format !== 2 || meta.analyzer !== 'kb_en-1') {
+      throw new Error(`unsupported search index \`${meta.format}\`/\`${meta.analyzer}\`; expected 2/kb_en-1`);
     }
     index.meta = meta;
     return index;
@@ -307,31 +315,42 @@ export class SearchIndex {
 
   /** The postings of a term: `[field i] -> {docs, tfs}`, or undefined when absent. */
   async postings(term) {
-    const { chunks } = this.meta;
-    let lo = 0, hi = chunks.length; // finds the last chunk whose `first` <= term, in bytes
+    const { dir, first } = this.meta.chunks;
+    let lo = 0, hi = first.length; // finds the last chunk whose `first` <= term, in bytes
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (compareBytes(chunks[mid].first, term) <= 0) lo = mid + 1;
+      if (compareBytes(first[mid], term) <= 0) lo = mid + 1;
       else hi = mid;
     }
     if (lo === 0) return undefined;
-    const chunk = chunks[lo - 1].file;
-    return (await this.cached(chunk, async () => readChunk(await this.file(chunk)))).get(term);
+    const chunk = `${dir}${lo - 1}.bin`;
+    const inlineDf = this.meta.inline_norms_df ?? -1;
+    return (await this.cached(chunk, async () => readChunk(await this.file(chunk), inlineDf))).get(term);
   }
 
-  /** Per document, the BM25 length normalisation of field `f`: `K1 * (1 - B + B * len / avg)`. */
-  norms(f) {
-    const field = this.meta.fields[f];
-    return this.cached(field.norms, async () => {
-      const ids = await this.file(field.norms);
+  /** Per fieldnorm id, the BM25 length normalisation of field `f`: `K1 * (1 - B + B * len / avg)`. */
+  normTable(f) {
+    return this.cachedNow(`norm-table:${f}`, () => {
       const { k1, b, n_docs: n, fieldnorm_table: table } = this.meta;
-      const avg = f32(f32(field.total_tokens) / f32(n));
+      const avg = f32(f32(this.meta.fields[f].total_tokens) / f32(n));
       const byId = new Float32Array(256);
       for (let i = 0; i < 256; i++) {
         byId[i] = f32(f32(k1) * f32(f32(1 - f32(b)) + f32(f32(f32(b) * f32(table[i])) / avg)));
       }
-      return Float32Array.from(ids, (id) => byId[id]);
+      return byId;
     });
+  }
+
+  /** Per document, the fieldnorm id of field `f` (its norm file). */
+  norms(f) {
+    const path = this.meta.fields[f].norms;
+    return this.file(path);
+  }
+
+  /** `make()`, computed once per key (synchronous). */
+  cachedNow(key, make) {
+    if (!this.cache.has(key)) this.cache.set(key, make());
+    return this.cache.get(key);
   }
 
   /** The documents of each value of a facet, in `meta.facets` order; null if no such facet. */
@@ -440,16 +459,19 @@ export class SearchIndex {
     }
     for (const c of q.concepts) clauses.push([TEXT_FIELDS, q.postings.get(c)?.[TEXT_FIELDS]]);
     const live = clauses.filter(([, p]) => p);
-    const norms = await Promise.all(fields.map((_, f) => live.some(([g]) => g === f) ? this.norms(f) : null));
+    // A norm file only for fields where some postings do not carry their norms inline.
+    const files = await Promise.all(fields.map((_, f) => live.some(([g, p]) => g === f && !p.norms) ? this.norms(f) : null));
     const k1 = f32(this.meta.k1);
-    for (const [f, { docs, tfs }] of live) {
+    for (const [f, { docs, tfs, norms }] of live) {
       const df = docs.length;
       const idf = f32(Math.log(f32(1 + f32(f32(f32(n - df) + 0.5) / f32(f32(df) + 0.5)))));
       let weight = f32(idf * f32(1 + k1));
       if (fields[f].boost !== 1) weight = f32(weight * f32(fields[f].boost));
+      const table = this.normTable(f);
       for (let k = 0; k < df; k++) {
         const d = docs[k], tf = tfs[k];
-        scores[d] += f32(weight * f32(tf / f32(tf + norms[f][d])));
+        const norm = table[norms ? norms[k] : files[f][d]];
+        scores[d] += f32(weight * f32(tf / f32(tf + norm)));
         matched[d] = 1;
       }
     }
@@ -538,25 +560,56 @@ export class SearchIndex {
     return result;
   }
 
-  /** The snippet of a fragment's text for the scoring terms of a result (§7). */
-  snippet(text, terms) {
-    return snippet(text, terms);
+  /**
+   * The snippet of a fragment's text for a result (§7): its scoring `terms`, and the
+   * phrases of its `concepts` (ids).
+   */
+  snippet(text, terms, concepts = []) {
+    const phrases = this.meta.concepts.filter((c) => concepts.includes(c.id)).flatMap((c) => c.phrases);
+    return snippet(text, terms, phrases);
   }
 }
 
 /**
- * Cuts a snippet of `text` around the scoring `terms` (§7), like the CLI: `[{text, mark}]`.
- * The caller renders them as text nodes, marked ones inside `<mark>`.
+ * What to highlight in `tokens` (§7), in text order: scanning left to right, the longest
+ * concept phrase starting at a token is one mark from its first token to its last, and the
+ * scan moves past it; otherwise a token whose term is a scoring term is a mark.
+ * `[{start, end, key}]`, `key` being what the mark counts as when windows are compared.
  */
-export function snippet(text, terms) {
+function marks(tokens, terms, phrases) {
+  const out = [];
+  for (let i = 0; i < tokens.length;) {
+    let longest = null;
+    for (const p of phrases) {
+      if (p.length && (!longest || p.length > longest.length) && i + p.length <= tokens.length &&
+          p.every((w, k) => tokens[i + k].term === w)) longest = p;
+    }
+    if (longest) {
+      const within = tokens.slice(i, i + longest.length);
+      out.push({ start: within[0].start, end: Math.max(...within.map((t) => t.end)), key: `${longest.join(' ')}\0` });
+      i += longest.length;
+      continue;
+    }
+    if (terms.includes(tokens[i].term)) out.push({ start: tokens[i].start, end: tokens[i].end, key: tokens[i].term });
+    i++;
+  }
+  return out;
+}
+
+/**
+ * Cuts a snippet of `text` around the scoring `terms` and concept `phrases` (term arrays)
+ * (§7), like the CLI: `[{text, mark}]`. The caller renders them as text nodes, marked ones
+ * inside `<mark>`.
+ */
+export function snippet(text, terms, phrases = []) {
   const at = byteOffsets(text); // UTF-16 offset -> UTF-8 offset: windows are in bytes
-  const marked = analyze(text).filter((t) => terms.includes(t.term));
+  const marked = marks(analyze(text), terms, phrases);
   let best = null, most = -1; // the window with the most distinct marked terms, the first
   for (const [i, first] of marked.entries()) {
     const distinct = new Set();
     for (const t of marked.slice(i)) {
       if (at[t.end] - at[first.start] > SNIPPET_BYTES) break;
-      distinct.add(t.term);
+      distinct.add(t.key);
     }
     if (distinct.size > most) { best = first; most = distinct.size; }
   }

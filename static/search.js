@@ -81,12 +81,12 @@ function humanDate(iso) {
 }
 
 /**
- * Appends `text` to `node` with the scoring terms in `<mark>`, as the engine cuts it
+ * Appends `text` to `node` with the scoring terms and concept phrases of result `res` in `<mark>`, as the engine cuts it
  * (a window around the best matches, `…` where text is left out). With `whole`, a text
  * the engine would cut is appended plain instead.
  */
-function appendMarked(node, index, text, terms, whole = false) {
-  const parts = index.snippet(text ?? '', terms);
+function appendMarked(node, index, text, res, whole = false) {
+  const parts = index.snippet(text ?? '', res.terms, res.concepts);
   if (whole && parts.map((p) => p.text).join('') !== text) {
     node.append(text ?? '');
     return;
@@ -198,9 +198,9 @@ function headerSearch(form) {
     frags.forEach((f, i) => {
       const meta = [f.organization, humanDate(f.date)].filter(Boolean).join(' · ');
       const title = el('span', { className: 'search-option-title' });
-      appendMarked(title, index, f.title, res.terms, true);
+      appendMarked(title, index, f.title, res, true);
       const snippet = el('span', { className: 'search-option-snippet' });
-      appendMarked(snippet, index, f.text, res.terms);
+      appendMarked(snippet, index, f.text, res);
       list.append(el('a', {
         className: 'search-option', id: `bl_site-search-option-${i}`, role: 'option',
         'aria-selected': 'false', href: basePath + f.url, tabIndex: -1,
@@ -420,9 +420,9 @@ function searchPage(root) {
     if (refocus) facetsBox.querySelector(refocus)?.focus();
   }
 
-  function renderHit(index, f, terms) {
+  function renderHit(index, f, res) {
     const link = el('a', { href: basePath + f.url });
-    appendMarked(link, index, f.title, terms, true);
+    appendMarked(link, index, f.title, res, true);
     const meta = el('p', { className: 'card-meta' });
     if (f.organization) {
       meta.append(el('span', { className: 'card-org' }, f.organization),
@@ -430,7 +430,7 @@ function searchPage(root) {
     }
     meta.append(el('time', { dateTime: f.date }, humanDate(f.date)));
     const snippet = el('p', { className: 'search-snippet' });
-    appendMarked(snippet, index, f.text, terms);
+    appendMarked(snippet, index, f.text, res);
     const chips = el('div', { className: 'card-chips' });
     for (const [kind, dir, items, label] of [
       ['symptom', 'symptoms', f.symptoms, 'Symptoms'],
@@ -505,7 +505,7 @@ function searchPage(root) {
     }
     notice.hidden = !res.corrected.length;
 
-    results.replaceChildren(...frags.map((f) => renderHit(index, f, res.terms)));
+    results.replaceChildren(...frags.map((f) => renderHit(index, f, res)));
     results.hidden = !frags.length;
     moreWrap.hidden = res.total <= frags.length;
     more.textContent = `Show more results (${res.total - frags.length} more)`;

@@ -64,7 +64,7 @@ fn push_token(out: &mut Vec<Token>, raw: &str, position: usize, from: usize) {
         return;
     }
     out.push(Token {
-        text: stem(&lowercase(raw)),
+        text: cached_term(raw),
         position,
         from,
         to: from + raw.len(),
@@ -131,6 +131,32 @@ pub fn lowercase(s: &str) -> String {
 
 fn stem(word: &str) -> String {
     STEMMER_EN.stem(word).into_owned()
+}
+
+/// Most words a thread's stem cache holds before it starts over.
+const STEM_CACHE_WORDS: usize = 1 << 18;
+
+thread_local! {
+    /// Raw word → term: indexing analyzes millions of tokens of a few hundred thousand
+    /// distinct words, and Porter2 was most of the analyzer's time.
+    static STEMS: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        std::cell::RefCell::default();
+}
+
+/// `stem(lowercase(raw))`, remembered per thread.
+fn cached_term(raw: &str) -> String {
+    STEMS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(term) = cache.get(raw) {
+            return term.clone();
+        }
+        let term = stem(&lowercase(raw));
+        if cache.len() >= STEM_CACHE_WORDS {
+            cache.clear();
+        }
+        cache.insert(raw.to_string(), term.clone());
+        term
+    })
 }
 
 /// The surface words of `text` (its runs, lowercased) that can be typo corrections:
@@ -509,10 +535,59 @@ pub struct Piece {
 /// Longest snippet, in bytes.
 pub const SNIPPET_BYTES: usize = 150;
 
-/// The best window of `text` for the query `terms` (docs/search.md §7).
-pub fn snippet(text: &str, terms: &[String]) -> Vec<Piece> {
-    let tokens = analyze(text);
-    let marked: Vec<&Token> = tokens.iter().filter(|t| terms.contains(&t.text)).collect();
+/// A stretch of a snippet's text to highlight, and what it counts as when windows are
+/// compared (a term, or a concept phrase).
+struct Mark {
+    from: usize,
+    to: usize,
+    key: String,
+}
+
+/// What to highlight in `tokens` (docs/search.md §7), in text order: scanning left to
+/// right, the longest concept phrase that starts at a token is one mark from its first
+/// token to its last, and the scan moves past it; otherwise a token whose term is a
+/// scoring term is a mark.
+fn marks(tokens: &[Token], terms: &[String], phrases: &[&[String]]) -> Vec<Mark> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let longest = phrases
+            .iter()
+            .filter(|p| {
+                !p.is_empty()
+                    && i + p.len() <= tokens.len()
+                    && tokens[i..i + p.len()]
+                        .iter()
+                        .zip(p.iter())
+                        .all(|(t, w)| t.text == *w)
+            })
+            .max_by_key(|p| p.len());
+        if let Some(p) = longest {
+            let within = &tokens[i..i + p.len()];
+            out.push(Mark {
+                from: within[0].from,
+                to: within.iter().map(|t| t.to).max().unwrap_or(within[0].to),
+                key: format!("{}\u{0}", p.join(" ")),
+            });
+            i += p.len();
+            continue;
+        }
+        if terms.contains(&tokens[i].text) {
+            out.push(Mark {
+                from: tokens[i].from,
+                to: tokens[i].to,
+                key: tokens[i].text.clone(),
+            });
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The best window of `text` for the query's scoring `terms` and the phrases of its
+/// concepts (docs/search.md §7).
+pub fn snippet(text: &str, terms: &[String], phrases: &[&[String]]) -> Vec<Piece> {
+    let marked = marks(&analyze(text), terms, phrases);
     let mut best: Option<(usize, usize)> = None; // (distinct terms, index into marked)
     for (i, start) in marked.iter().enumerate() {
         let mut distinct: Vec<&str> = Vec::new();
@@ -520,8 +595,8 @@ pub fn snippet(text: &str, terms: &[String]) -> Vec<Piece> {
             if t.to - start.from > SNIPPET_BYTES {
                 break;
             }
-            if !distinct.contains(&t.text.as_str()) {
-                distinct.push(&t.text);
+            if !distinct.contains(&t.key.as_str()) {
+                distinct.push(&t.key);
             }
         }
         if best.is_none_or(|(n, _)| distinct.len() > n) {
@@ -568,9 +643,17 @@ pub fn snippet(text: &str, terms: &[String]) -> Vec<Piece> {
     // Overlapping marks (a part inside its whole) were skipped above only when
     // already covered.
     push(&mut pieces, &text[at.min(end)..end], false);
-    if let Some(first) = pieces.first_mut() {
-        if start > 0 {
-            first.text.insert(0, '…');
+    if start > 0 {
+        match pieces.first_mut() {
+            Some(first) if !first.mark => first.text.insert(0, '…'),
+            // The ellipsis is never inside a highlight (the browser's rule too).
+            _ => pieces.insert(
+                0,
+                Piece {
+                    text: "…".into(),
+                    mark: false,
+                },
+            ),
         }
     }
     if end < text.len() {
@@ -719,16 +802,58 @@ mod tests {
     #[test]
     fn snippets_mark_the_best_window() {
         let text = "Intro words here. Later the pods were OOMKilled on every node.";
-        let p = snippet(text, &terms("oom node"));
+        let marked = |p: Vec<Piece>| -> Vec<String> {
+            p.into_iter().filter(|p| p.mark).map(|p| p.text).collect()
+        };
+        assert_eq!(
+            marked(snippet(text, &terms("oom node"), &[])),
+            ["OOM", "node"]
+        );
+        // A window that starts at a match puts the ellipsis before the highlight.
+        let long = format!(
+            "{}{}, Later the pods failed.",
+            "filler ".repeat(10),
+            "y".repeat(35)
+        );
+        let p = snippet(&long, &terms("later"), &[]);
+        assert_eq!(
+            p[0],
+            Piece {
+                text: "…".into(),
+                mark: false
+            }
+        );
+        assert_eq!(
+            p[1],
+            Piece {
+                text: "Later".into(),
+                mark: true
+            }
+        );
+        // Wide whitespace before the window start does not split a character.
+        let text = format!("bytes, w{}\u{a0}zqx happened\u{3000}zqx.", "a".repeat(40));
+        let p = snippet(&text, &terms("zqx"), &[]);
+        assert!(p.iter().any(|p| p.mark));
+    }
+
+    #[test]
+    fn snippets_mark_concept_phrases_whole() {
+        let text = "The cache ran out of memory twice; memory was fine after.";
+        let phrase = terms("out of memory");
+        let p = snippet(text, &terms("oom"), &[&terms("oom"), &phrase]);
         let marked: Vec<&str> = p
             .iter()
             .filter(|p| p.mark)
             .map(|p| p.text.as_str())
             .collect();
-        assert_eq!(marked, ["OOM", "node"]);
-        // Wide whitespace before the window start does not split a character.
-        let text = format!("bytes, w{}\u{a0}zqx happened\u{3000}zqx.", "a".repeat(40));
-        let p = snippet(&text, &terms("zqx"));
-        assert!(p.iter().any(|p| p.mark));
+        assert_eq!(marked, ["out of memory"]);
+        // A scoring term inside the phrase is part of the phrase's mark.
+        let p = snippet(text, &terms("memory"), &[&phrase]);
+        let marked: Vec<&str> = p
+            .iter()
+            .filter(|p| p.mark)
+            .map(|p| p.text.as_str())
+            .collect();
+        assert_eq!(marked, ["out of memory", "memory"]);
     }
 }

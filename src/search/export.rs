@@ -29,8 +29,8 @@ use crate::site::Site;
 /// A field's token total, fieldnorm ids, and `(term, encoded postings)` in term order.
 type FieldExport = (u64, Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
 
-/// Term chunks close once they reach this many bytes.
-const CHUNK_BYTES: usize = 16 * 1024;
+/// Most bytes in a term chunk (unless one entry alone is larger).
+const CHUNK_BYTES: usize = 8 * 1024;
 
 /// Everything the export needs besides the tantivy index.
 pub struct ExportInput<'a> {
@@ -81,33 +81,38 @@ pub fn export(index: &Index, input: &ExportInput<'_>) -> anyhow::Result<Vec<Outp
         files.push(out(&path, norms));
     }
 
-    // Term chunks.
-    let mut chunks = Vec::new();
-    let mut buf: Vec<u8> = Vec::new();
-    let mut first: Option<String> = None;
-    let mut flush = |buf: &mut Vec<u8>, first: &mut Option<String>, files: &mut Vec<OutputFile>| {
-        if let Some(term) = first.take() {
-            let path = hashed(&format!("t/{}", chunks.len()), "bin", buf);
-            chunks.push(json!({ "first": term, "file": path }));
-            files.push(out(&path, std::mem::take(buf)));
-        }
-    };
+    // Term chunks: an entry that would overflow the chunk starts a new one, so a
+    // common word's long postings do not drag a chunk's worth of unrelated terms along
+    // (a query fetches the whole chunk of each of its terms).
+    let mut chunks: Vec<(String, String, Vec<u8>)> = Vec::new(); // (first, last, bytes)
+    let mut entry: Vec<u8> = Vec::new();
     for (term, per_field) in &terms {
-        if first.is_none() {
-            first = Some(String::from_utf8_lossy(term).into_owned());
-        }
-        varint(&mut buf, term.len() as u64);
-        buf.extend_from_slice(term);
+        entry.clear();
+        varint(&mut entry, term.len() as u64);
+        entry.extend_from_slice(term);
         let mask = per_field.iter().fold(0u8, |m, (bit, _)| m | (1 << bit));
-        buf.push(mask);
+        entry.push(mask);
         for (_, encoded) in per_field {
-            buf.extend_from_slice(encoded);
+            entry.extend_from_slice(encoded);
         }
-        if buf.len() >= CHUNK_BYTES {
-            flush(&mut buf, &mut first, &mut files);
+        let term = String::from_utf8_lossy(term).into_owned();
+        match chunks.last_mut() {
+            Some((_, last, bytes)) if bytes.len() + entry.len() <= CHUNK_BYTES => {
+                bytes.extend_from_slice(&entry);
+                *last = term;
+            }
+            _ => chunks.push((term.clone(), term, entry.clone())),
         }
     }
-    flush(&mut buf, &mut first, &mut files);
+    let chunk_dir = format!("t/{}/", fnv_hex(chunks.iter().map(|c| c.2.as_slice())));
+    let mut separators = Vec::with_capacity(chunks.len());
+    let mut previous: Option<&str> = None;
+    for (i, (first, last, bytes)) in chunks.iter().enumerate() {
+        separators.push(separator(previous, first));
+        previous = Some(last);
+        files.push(out(&format!("{chunk_dir}{i}.bin"), bytes.clone()));
+    }
+    let chunks = json!({ "dir": chunk_dir, "first": separators });
 
     // Facets.
     let mut facets = Vec::new();
@@ -178,13 +183,14 @@ pub fn export(index: &Index, input: &ExportInput<'_>) -> anyhow::Result<Vec<Outp
             .flat_map(|f| [f.path.as_bytes(), f.bytes.as_slice()]),
     );
     let meta = json!({
-        "format": 1,
+        "format": 2,
         "analyzer": analysis::ANALYZER,
         "stemmer": analysis::STEMMER,
         "n_docs": n_docs,
         "k1": 1.2,
         "b": 0.75,
         "fields": field_meta,
+        "inline_norms_df": inline_norms_df(n_docs),
         "fieldnorm_table": table,
         "chunks": chunks,
         "concepts": concepts,
@@ -232,9 +238,37 @@ fn read_field(
                 varint(&mut enc, u64::from(*tf));
             }
         }
+        if docs.len() <= inline_norms_df(n_docs) {
+            enc.extend(docs.iter().map(|(d, _)| norms[*d as usize]));
+        }
         out.push((term, enc));
     }
     Ok((inverted.total_num_tokens(), norms, out))
+}
+
+/// The shortest prefix of `first` (on a character boundary) that sorts after
+/// `previous`, the last term of the chunk before (the whole of `first` for the first
+/// chunk): a term lives in the last chunk whose separator is ≤ the term, and these
+/// short separators keep `meta.json` small.
+fn separator(previous: Option<&str>, first: &str) -> String {
+    let Some(previous) = previous else {
+        return first.to_string();
+    };
+    first
+        .char_indices()
+        .map(|(i, c)| &first[..i + c.len_utf8()])
+        .find(|prefix| prefix.as_bytes() > previous.as_bytes())
+        .unwrap_or(first)
+        .to_string()
+}
+
+/// The largest `df` whose postings carry their documents' fieldnorm ids (docs/search.md
+/// §6): a query whose terms all have at most this many documents in a field needs no
+/// norm file for it. A quarter of the documents: measured at 10k stories
+/// (bench/search.sh), a half gave the same mean bytes per query with a larger p95, an
+/// eighth a larger median.
+pub fn inline_norms_df(n_docs: usize) -> usize {
+    n_docs / 4
 }
 
 fn facet_label(site: &Site, facet: &str, value: &str) -> String {
@@ -265,7 +299,6 @@ struct Fragment<'a> {
     organization: &'a str,
     patterns: &'a [(String, String)],
     symptoms: &'a [(String, String)],
-    summary: &'a str,
     text: &'a str,
 }
 
@@ -279,7 +312,6 @@ impl<'a> Fragment<'a> {
             organization: &d.organization,
             patterns: &d.patterns,
             symptoms: &d.symptoms,
-            summary: &d.summary,
             text: &d.text,
         }
     }
@@ -322,4 +354,20 @@ pub fn export_dir(
 ) -> anyhow::Result<Vec<OutputFile>> {
     let index = index::open(&dir.join("tantivy")).context("cannot open the index to export")?;
     export(&index, input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::separator;
+
+    #[test]
+    fn separators_are_the_shortest_prefix_after_the_previous_chunk() {
+        assert_eq!(separator(None, "alpha"), "alpha");
+        assert_eq!(separator(Some("alpha"), "beta"), "b");
+        assert_eq!(separator(Some("kube"), "kubelet"), "kubel");
+        assert_eq!(separator(Some("kubea"), "kubf"), "kubf");
+        // Prefixes end on character boundaries: "é" is two bytes.
+        assert_eq!(separator(Some("caf"), "café"), "café");
+        assert_eq!(separator(Some("cafa"), "cafébabe"), "café");
+    }
 }

@@ -25,7 +25,7 @@ pub mod export;
 pub mod index;
 pub mod query;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::Hasher as _;
 use std::path::{Path, PathBuf};
 
@@ -43,8 +43,10 @@ pub use query::{Request, Results, Searcher};
 const INDEX_FORMAT: u32 = 1;
 /// Where the tantivy index lives under the site root.
 pub const INDEX_DIR: &str = ".blameless/index";
-/// Bytes of text kept for snippets (docs/search.md §6).
-pub const SNIPPET_SOURCE_BYTES: usize = 6_000;
+/// Bytes of text kept for snippets (docs/search.md §6): enough for the summary, the
+/// trigger and the start of the body, where a story says what went wrong; every
+/// fragment the browser fetches carries it, and every shown result analyzes it.
+pub const SNIPPET_SOURCE_BYTES: usize = 1_500;
 
 /// One incident as search sees it: the text of each field and its filter values.
 #[derive(Debug, Clone)]
@@ -71,7 +73,8 @@ pub struct SearchDoc {
     pub symptoms: Vec<(String, String)>,
     /// Filter field → values (lowercase slugs).
     pub filters: BTreeMap<&'static str, Vec<String>>,
-    /// The snippet source: summary, then body text, cut at [`SNIPPET_SOURCE_BYTES`].
+    /// The snippet source: summary, trigger, then body text, cut at
+    /// [`SNIPPET_SOURCE_BYTES`].
     pub text: String,
 }
 
@@ -180,7 +183,12 @@ fn document(
         filters.insert("impact", vec![level.slug().to_string()]);
     }
 
-    let mut text = format!("{}\n\n{}", inc.summary, body.trim());
+    let mut text = format!(
+        "{}\n\n{}\n\n{}",
+        inc.summary.trim(),
+        inc.trigger.description.trim(),
+        body.trim()
+    );
     truncate_on_word(&mut text, SNIPPET_SOURCE_BYTES);
     SearchDoc {
         id: inc.id.to_string(),
@@ -220,21 +228,28 @@ fn truncate_on_word(s: &mut String, max: usize) {
 
 /// The typo vocabulary (docs/search.md §5): surface word → document frequency.
 pub fn typo_vocabulary(docs: &[SearchDoc], concepts: &Concepts) -> BTreeMap<String, u32> {
-    let per_doc: Vec<BTreeSet<String>> = docs
+    // Counted in hash maps, one per rayon task, merged pairwise; sorted once at the end.
+    let counts: HashMap<String, u32> = docs
         .par_iter()
-        .map(|d| {
-            d.fields
+        .fold(HashMap::new, |mut counts: HashMap<String, u32>, d| {
+            let words: HashSet<String> = d
+                .fields
                 .iter()
                 .flat_map(|f| analysis::surface_words(f))
-                .collect()
+                .collect();
+            for w in words {
+                *counts.entry(w).or_default() += 1;
+            }
+            counts
         })
-        .collect();
-    let mut df: BTreeMap<String, u32> = BTreeMap::new();
-    for words in per_doc {
-        for w in words {
-            *df.entry(w).or_default() += 1;
-        }
-    }
+        .reduce(HashMap::new, |a, b| {
+            let (mut into, from) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+            for (w, n) in from {
+                *into.entry(w).or_default() += n;
+            }
+            into
+        });
+    let mut df: BTreeMap<String, u32> = counts.into_iter().collect();
     let min = if docs.len() < 1_000 { 1 } else { 2 };
     df.retain(|_, n| *n >= min);
     for c in &concepts.concepts {

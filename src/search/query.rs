@@ -272,12 +272,19 @@ impl Searcher {
         let (top, total) = searcher
             .search(&query, &collector)
             .map_err(|e| QueryError(format!("search failed: {e}")))?;
+        let phrases: Vec<&[String]> = self
+            .concepts
+            .concepts
+            .iter()
+            .filter(|c| concepts.contains(&c.id))
+            .flat_map(|c| c.phrases.iter().map(Vec::as_slice))
+            .collect();
         let mut results = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher
                 .doc(addr)
                 .map_err(|e| QueryError(format!("cannot read a result: {e}")))?;
-            results.push(self.hit(&doc, score, &terms));
+            results.push(self.hit(&doc, score, &terms, &phrases));
         }
         Ok(Results {
             query: String::new(),
@@ -323,7 +330,13 @@ impl Searcher {
         }
     }
 
-    fn hit(&self, doc: &TantivyDocument, score: f32, terms: &[String]) -> Hit {
+    fn hit(
+        &self,
+        doc: &TantivyDocument,
+        score: f32,
+        terms: &[String],
+        phrases: &[&[String]],
+    ) -> Hit {
         let f = &self.fields;
         let first = |field: Field| {
             doc.get_first(field)
@@ -337,7 +350,7 @@ impl Searcher {
                 .collect()
         };
         let id = first(f.id);
-        let pieces = analysis::snippet(&first(f.snippet), terms);
+        let pieces = analysis::snippet(&first(f.snippet), terms, phrases);
         Hit {
             url: format!("{}incidents/{id}/", self.base_url),
             title: first(f.display[0]),

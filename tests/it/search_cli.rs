@@ -141,7 +141,7 @@ fn build_exports_a_static_index_the_browser_can_read() {
     let mut site = SiteTest::fixture("valid");
     site.build();
     let meta: serde_json::Value = json(&site.out_text("search/meta.json"));
-    assert_eq!(meta["format"], 1);
+    assert_eq!(meta["format"], 2);
     assert_eq!(meta["analyzer"], "kb_en-1");
     assert_eq!(meta["n_docs"], 5);
     assert_eq!(meta["fieldnorm_table"].as_array().map(Vec::len), Some(256));
@@ -156,10 +156,18 @@ fn build_exports_a_static_index_the_browser_can_read() {
         ["title", "symptoms", "summary", "chain", "body", "concepts"]
     );
     // Every file meta.json names exists; fragments are numbered in site order (newest first).
-    for chunk in meta["chunks"].as_array().expect("chunks") {
-        let file = chunk["file"].as_str().expect("file");
-        assert!(site.out.join("search").join(file).is_file(), "{file}");
+    let chunk_dir = meta["chunks"]["dir"].as_str().expect("chunk dir");
+    let firsts = meta["chunks"]["first"]
+        .as_array()
+        .expect("chunk separators");
+    assert!(!firsts.is_empty());
+    for i in 0..firsts.len() {
+        let file = format!("{chunk_dir}{i}.bin");
+        assert!(site.out.join("search").join(&file).is_file(), "{file}");
     }
+    // Separators sort strictly upwards (the browser finds a term's chunk by bisection).
+    let firsts: Vec<&str> = firsts.iter().filter_map(|f| f.as_str()).collect();
+    assert!(firsts.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()));
     let dir = meta["fragments"].as_str().expect("fragments");
     let first: serde_json::Value = json(&site.out_text(&format!("search/{dir}0.json")));
     assert_eq!(first["id"], "2021-anonymous-manual-oom");

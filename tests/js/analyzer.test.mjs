@@ -191,6 +191,15 @@ test('snippets mark the window with the most distinct terms', () => {
   assert.deepEqual(snippet('', ['x']), []);
 });
 
+test('snippets mark a concept phrase whole, as the CLI does', () => {
+  const text = 'The cache ran out of memory twice; memory was fine after.';
+  const terms = (q) => analyze(q).map((t) => t.term);
+  const marked = (parts) => parts.filter((p) => p.mark).map((p) => p.text);
+  assert.deepEqual(marked(snippet(text, terms('oom'), [terms('oom'), terms('out of memory')])), ['out of memory']);
+  // A scoring term inside the phrase is part of the phrase's mark.
+  assert.deepEqual(marked(snippet(text, terms('memory'), [terms('out of memory')])), ['out of memory', 'memory']);
+});
+
 test('UTF-8 byte order, not UTF-16 order', () => {
   // U+FF5E is one UTF-16 unit, U+1F600 two surrogates; in UTF-8 the emoji sorts last.
   assert.ok(compareBytes('\uff5e', '😀') < 0);

@@ -1,4 +1,4 @@
-// SearchIndex over a small static index written here by a minimal format-1 writer
+// SearchIndex over a small static index written here by a minimal format-2 writer
 // (docs/search.md §6): decoding, lazy loading, BM25, filters, facets, typos. The real
 // exporter is checked against the CLI by parity.test.mjs; this test needs no Rust.
 import { test } from 'node:test';
@@ -22,12 +22,15 @@ const CONCEPTS = [
   { id: 'node-notready', title: 'Nodes NotReady', phrases: [['not', 'readi'], ['not', 'readi', 'notreadi']] },
 ];
 
+// Postings of at most this many documents carry their norms (one of 4 documents here).
+const INLINE_DF = 1;
+
 function varint(out, v) {
   while (v >= 0x80) { out.push((v % 0x80) | 0x80); v = Math.floor(v / 0x80); }
   out.push(v);
 }
 
-/** Writes DOCS as a format-1 index into a Map of path -> bytes or text. */
+/** Writes DOCS as a format-2 index into a Map of path -> bytes or text. */
 function writeIndex(chunkBytes) {
   const files = new Map();
   const postings = new Map(); // term -> field -> [[doc, tf]]
@@ -50,8 +53,8 @@ function writeIndex(chunkBytes) {
   let buf = [], first = null;
   const flush = () => {
     if (first === null) return;
-    const file = `t/${chunks.length}.bin`;
-    chunks.push({ first, file });
+    const file = `t/x/${chunks.length}.bin`;
+    chunks.push(first);
     files.set(file, Uint8Array.from(buf));
     buf = []; first = null;
   };
@@ -62,7 +65,7 @@ function writeIndex(chunkBytes) {
     buf.push(...bytes);
     const byField = postings.get(term);
     buf.push(byField.reduce((m, p, f) => (p ? m | (1 << f) : m), 0));
-    byField.forEach((list) => {
+    byField.forEach((list, f) => {
       if (!list) return;
       varint(buf, list.length);
       let last = 0;
@@ -71,6 +74,7 @@ function writeIndex(chunkBytes) {
         if (tf > 1) varint(buf, tf);
         last = doc;
       }
+      if (list.length <= INLINE_DF) for (const [doc] of list) buf.push(norms[f][doc]);
     });
     if (buf.length >= chunkBytes) flush();
   }
@@ -103,10 +107,10 @@ function writeIndex(chunkBytes) {
   FIELDS.forEach(([name], f) => files.set(`n/${name}.bin`, Uint8Array.from(norms[f])));
   DOCS.forEach((d, doc) => files.set(`d/x/${doc}.json`, JSON.stringify({ id: `doc-${doc}`, title: d.title, text: d.body })));
   const meta = {
-    format: 1, analyzer: 'kb_en-1', n_docs: DOCS.length, k1: 1.2, b: 0.75,
+    format: 2, analyzer: 'kb_en-1', n_docs: DOCS.length, k1: 1.2, b: 0.75, inline_norms_df: INLINE_DF,
     fields: FIELDS.map(([name, boost], f) => ({ name, boost, total_tokens: totals[f], norms: `n/${name}.bin` })),
     fieldnorm_table: Array.from({ length: 256 }, (_, i) => i),
-    chunks, concepts: CONCEPTS, facets, typo, fragments: 'd/x/',
+    chunks: { dir: 't/x/', first: chunks }, concepts: CONCEPTS, facets, typo, fragments: 'd/x/',
   };
   files.set('meta.json', JSON.stringify(meta));
   return { files, postings, totals, norms };
@@ -155,6 +159,16 @@ test('only meta.json is loaded up front; a query fetches its chunks and norms, o
   assert.equal(index.bytesFetched, before);
   await index.search('kubelet');
   assert.ok(index.fetched.includes('base/f/pattern.bin'));
+});
+
+test('postings that carry their norms need no norm file', async () => {
+  const { index } = await open();
+  // "café" is in one body (df 1 <= INLINE_DF), "kubelet" in two.
+  const one = await index.search('café', { facets: false });
+  assert.deepEqual(one.hits.map((h) => h.doc), [1]);
+  assert.ok(!index.fetched.some((u) => u.includes('/n/')), index.fetched.join(' '));
+  await index.search('café kubelet', { facets: false });
+  assert.ok(index.fetched.includes('base/n/body.bin'));
 });
 
 test('scores are BM25 over the fields, with concepts, in f32', async () => {
@@ -240,4 +254,9 @@ test('results, fragments and limits', async () => {
   assert.match((await index.search('a '.repeat(17))).error, /too many words/);
   assert.deepEqual(index.snippet('The kubelet killed pods.', r.terms).filter((p) => p.mark).map((p) => p.text),
     ['kubelet', 'pods']);
+  // The phrases of the result's concepts are marked too (§7).
+  const oom = await index.search('oom');
+  assert.deepEqual(oom.concepts, ['oomkilled']);
+  assert.deepEqual(index.snippet('Pods ran out of memory.', oom.terms, oom.concepts)
+    .filter((p) => p.mark).map((p) => p.text), ['out of memory']);
 });

@@ -122,7 +122,7 @@ for (const name of ['repo', 'generated']) {
     assert.equal(rust.length, queries.length, 'one result line per query');
 
     const problems = [];
-    const stats = { compared: 0, identical: 0, swaps: 0, maxDiff: 0, phrases: 0, errors: 0, cliOnly: 0 };
+    const stats = { compared: 0, identical: 0, swaps: 0, maxDiff: 0, phrases: 0, errors: 0, cliOnly: 0, snippets: 0 };
     for (const [i, q] of queries.entries()) {
       const r = rust[i];
       const js = await index.search(q, { limit: 20, facets: false });
@@ -164,6 +164,16 @@ for (const name of ['repo', 'generated']) {
         if (JSON.stringify(canon(rustHits)) === JSON.stringify(canon(top))) stats.swaps++;
         else problem('top 10', rustHits, top);
       }
+      // Snippets (§7): the same window and marks from the same fragment text.
+      for (const [k, h] of r.results.entries()) {
+        const at = ids.indexOf(h.id);
+        if (at < 0) continue;
+        const f = await index.fragment(js.hits[at].doc);
+        const html = index.snippet(f.text, js.terms, js.concepts)
+          .map((p) => (p.mark ? `<mark>${escapeHtml(p.text)}</mark>` : escapeHtml(p.text))).join('');
+        stats.snippets++;
+        if (html !== h.snippet) problem(`snippet of ${h.id} (result ${k + 1})`, h.snippet, html);
+      }
       for (const h of rustHits) {
         const other = jsHits.find((x) => x.id === h.id);
         if (!other) continue;
@@ -176,11 +186,16 @@ for (const name of ['repo', 'generated']) {
       + `(${stats.phrases} more with phrases: analysis only; ${stats.errors} refused alike by both; `
       + `${stats.cliOnly} with CLI-only filters, refused by the browser), `
       + `${stats.identical} identical top 10, ${stats.swaps} near-tie swaps, `
-      + `max relative score difference ${stats.maxDiff.toExponential(2)}, `
+      + `max relative score difference ${stats.maxDiff.toExponential(2)}, ${stats.snippets} snippets compared, `
       + `${problems.length} differences`);
     for (const p of problems) console.log(`  differs: ${JSON.stringify(p.query)}: ${p.what}`);
     assert.deepEqual(problems.slice(0, 15), [], `${problems.length} differences between the CLI and the browser`);
   });
+}
+
+/** HTML-escaped text, as the CLI escapes snippets (`markdown::escape_html`). */
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]);
 }
 
 /** A seeded PRNG (mulberry32), so the query set is the same on every run. */

@@ -92,6 +92,142 @@ pub fn render(
     assets: &Assets<'_>,
     sink: &Sink<'_>,
 ) -> anyhow::Result<(usize, Vec<Diagnostic>)> {
+    render_with(site, bodies, assets, sink, None)
+}
+
+/// What a long-lived process (`serve`) remembers between renders: the fingerprint
+/// of each page's inputs (template set, template name and the page's whole tera
+/// context), so a page whose inputs did not change is not rendered again.
+///
+/// A page's bytes are a pure function of the templates and its context, so skipping
+/// it is exact: an incremental render leaves the same bytes as a full one. Skipped
+/// pages are not handed to the sink; they are listed in [`RenderCache::kept`] and the
+/// caller keeps the bytes it has.
+#[derive(Debug, Default)]
+pub struct RenderCache {
+    /// Fingerprint of the templates the fingerprints below were taken with.
+    theme: std::sync::Mutex<u64>,
+    /// Output path → fingerprint of the inputs it was last rendered from.
+    pages: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    /// Pages of the last render whose inputs had not changed (not sent to the sink).
+    kept: std::sync::Mutex<Vec<String>>,
+}
+
+impl RenderCache {
+    /// The pages the last render skipped because their inputs had not changed, sorted.
+    pub fn kept(&self) -> Vec<String> {
+        let mut kept = lock(&self.kept).clone();
+        kept.sort();
+        kept
+    }
+
+    /// Forget every fingerprint (the next render renders every page).
+    pub fn clear(&self) {
+        lock(&self.pages).clear();
+        lock(&self.kept).clear();
+    }
+
+    /// Whether `path` rendered from `fingerprint` last time; records it otherwise.
+    fn unchanged(&self, path: &str, fingerprint: u64) -> bool {
+        let mut pages = lock(&self.pages);
+        if pages.get(path) == Some(&fingerprint) {
+            drop(pages);
+            lock(&self.kept).push(path.to_string());
+            return true;
+        }
+        pages.insert(path.to_string(), fingerprint);
+        false
+    }
+
+    /// The fingerprints as they are now, to [`RenderCache::restore`] if the pages
+    /// about to be rendered are thrown away (a run with errors: the server keeps
+    /// the last good site, so the next run must compare against that).
+    pub fn snapshot(&self) -> RenderSnapshot {
+        RenderSnapshot {
+            theme: *lock(&self.theme),
+            pages: lock(&self.pages).clone(),
+        }
+    }
+
+    /// Go back to a [`RenderCache::snapshot`].
+    pub fn restore(&self, snapshot: RenderSnapshot) {
+        *lock(&self.theme) = snapshot.theme;
+        *lock(&self.pages) = snapshot.pages;
+        lock(&self.kept).clear();
+    }
+
+    fn forget(&self, path: &str) {
+        lock(&self.pages).remove(path);
+    }
+}
+
+/// The page fingerprints of a [`RenderCache`] at one moment.
+#[derive(Debug)]
+pub struct RenderSnapshot {
+    theme: u64,
+    pages: std::collections::HashMap<String, u64>,
+}
+
+/// A poisoned lock only means another render thread panicked; the map is still a
+/// valid cache (at worst a page renders again).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A `std::io::Write` that only hashes what is written (SipHash with fixed keys:
+/// stable within a process, which is all a [`RenderCache`] needs).
+struct HashWriter(std::collections::hash_map::DefaultHasher);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::hash::Hasher::write(&mut self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Fingerprint of a page's template and context. The context is taken apart and put
+/// back (tera's `Context` has no borrowed view of its values), which moves, never
+/// copies, the values.
+fn fingerprint(
+    theme: u64,
+    template: &str,
+    context: tera::Context,
+) -> anyhow::Result<(u64, tera::Context)> {
+    use std::hash::Hasher as _;
+    let json = context.into_json();
+    let mut h = HashWriter(std::collections::hash_map::DefaultHasher::new());
+    h.0.write_u64(theme);
+    h.0.write(template.as_bytes());
+    serde_json::to_writer(&mut h, &json)?;
+    Ok((h.0.finish(), tera::Context::from_value(json)?))
+}
+
+/// Fingerprint of the templates (the page fingerprints are only valid for one set).
+fn theme_fingerprint(theme: &Theme) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (name, (text, _)) in &theme.templates {
+        h.write(name.as_bytes());
+        h.write_u8(0);
+        h.write(text.as_bytes());
+        h.write_u8(0);
+    }
+    h.finish()
+}
+
+/// [`render`], skipping the pages whose inputs have not changed since `cache` last
+/// saw them (see [`RenderCache`]). Files that are not pages (feeds' data, static
+/// files, the stylesheet) always go to the sink.
+pub fn render_with(
+    site: &Site,
+    bodies: &Bodies,
+    assets: &Assets<'_>,
+    sink: &Sink<'_>,
+    cache: Option<&RenderCache>,
+) -> anyhow::Result<(usize, Vec<Diagnostic>)> {
     let mut diags = Vec::new();
     let tera = match compile(assets.theme) {
         Ok(t) => t,
@@ -132,26 +268,50 @@ pub fn render(
     };
     ctx.cards = site.incidents.par_iter().map(|i| ctx.card(i)).collect();
     let work = jobs(&ctx, &site_view);
+    let theme_fp = match cache {
+        Some(cache) => {
+            let fp = theme_fingerprint(assets.theme);
+            let mut theme = lock(&cache.theme);
+            if *theme != fp {
+                cache.clear();
+                *theme = fp;
+            }
+            lock(&cache.kept).clear();
+            fp
+        }
+        None => 0,
+    };
 
     // Each page goes to the sink as soon as it is rendered; only its path is kept.
     let results: Vec<Result<String, (String, String, String)>> = work
         .into_par_iter()
-        .map(|w| {
-            let job = w();
-            (
-                job.path,
-                job.template,
-                job.source,
-                tera.render(job.template, &job.context),
-            )
+        .map(|w| -> anyhow::Result<_> {
+            let mut job = w();
+            if let Some(cache) = cache {
+                let (fp, context) = fingerprint(theme_fp, job.template, job.context)?;
+                job.context = context;
+                if cache.unchanged(&job.path, fp) {
+                    return Ok(None);
+                }
+            }
+            let result = tera.render(job.template, &job.context);
+            if result.is_err() {
+                if let Some(cache) = cache {
+                    cache.forget(&job.path);
+                }
+            }
+            Ok(Some((job.path, job.template, job.source, result)))
         })
-        .map(|(path, template, source, result)| match result {
-            Ok(html) => sink(OutputFile {
+        .filter_map(Result::transpose)
+        .map(|job| match job? {
+            (path, _, _, Ok(html)) => sink(OutputFile {
                 path: path.clone(),
                 bytes: html.into_bytes(),
             })
             .map(|()| Ok(path)),
-            Err(e) => Ok(Err((template.to_string(), source, error_chain(&e)))),
+            (_, template, source, Err(e)) => {
+                Ok(Err((template.to_string(), source, error_chain(&e))))
+            }
         })
         .collect::<anyhow::Result<_>>()?;
 

@@ -111,6 +111,32 @@ pub struct RenderCache {
     pages: std::sync::Mutex<std::collections::HashMap<String, u64>>,
     /// Pages of the last render whose inputs had not changed (not sent to the sink).
     kept: std::sync::Mutex<Vec<String>>,
+    /// Output path → the id hashes of the incidents it showed, for the pages that
+    /// show only some incidents.
+    deps: std::sync::Mutex<std::collections::HashMap<String, Vec<u64>>>,
+    /// Fingerprint of everything but the incidents (configuration, patterns,
+    /// symptoms, pages, the set of incident ids, the site view).
+    global: std::sync::Mutex<u64>,
+    /// Incident id hash → fingerprint of the incident and its rendered body.
+    incidents: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
+}
+
+/// The hash of an incident id, as the dependency lists hold it.
+fn id_hash(id: &str) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    h.write(id.as_bytes());
+    h.finish()
+}
+
+fn id_hash_of(hashes: &[u64], i: usize) -> u64 {
+    hashes.get(i).copied().unwrap_or_default()
+}
+
+fn debug_hash(h: &mut std::collections::hash_map::DefaultHasher, value: &impl std::fmt::Debug) {
+    use std::hash::Hasher as _;
+    h.write(format!("{value:?}").as_bytes());
+    h.write_u8(0xff);
 }
 
 impl RenderCache {
@@ -125,6 +151,84 @@ impl RenderCache {
     pub fn clear(&self) {
         lock(&self.pages).clear();
         lock(&self.kept).clear();
+        lock(&self.deps).clear();
+        lock(&self.incidents).clear();
+    }
+
+    /// The id hashes of the incidents that changed since the last render (their
+    /// fields or their rendered body), or `None` when something else changed and
+    /// every page must be looked at. Records the new state.
+    fn changed_incidents(
+        &self,
+        site: &Site,
+        bodies: &Bodies,
+        site_view: &SiteView,
+    ) -> anyhow::Result<Option<std::collections::HashSet<u64>>> {
+        use std::hash::Hasher as _;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        debug_hash(&mut h, &site.config);
+        debug_hash(&mut h, &site.patterns);
+        debug_hash(&mut h, &site.symptoms);
+        debug_hash(&mut h, &site.pages);
+        debug_hash(&mut h, &bodies.patterns);
+        debug_hash(&mut h, &bodies.pages);
+        let mut ids: Vec<&str> = site.incidents.iter().map(|i| i.id.as_str()).collect();
+        ids.sort_unstable();
+        debug_hash(&mut h, &ids);
+        h.write(&serde_json::to_vec(site_view)?);
+        let global = h.finish();
+        let now: std::collections::HashMap<u64, u64> = site
+            .incidents
+            .par_iter()
+            .zip(&bodies.incidents)
+            .map(|(inc, body)| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                debug_hash(&mut h, inc);
+                debug_hash(&mut h, body);
+                (id_hash(inc.id.as_str()), h.finish())
+            })
+            .collect();
+        let mut last_global = lock(&self.global);
+        let mut last = lock(&self.incidents);
+        let changed = if *last_global == global && !last.is_empty() {
+            Some(
+                now.iter()
+                    .filter(|(id, fp)| last.get(id) != Some(fp))
+                    .map(|(id, _)| *id)
+                    .chain(last.keys().filter(|id| !now.contains_key(id)).copied())
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        *last_global = global;
+        *last = now;
+        Ok(changed)
+    }
+
+    /// Whether the page at `path`, which shows the incidents `deps`, can be kept
+    /// without even building its view: it was rendered last time, and neither the
+    /// incidents it showed then nor those it shows now changed (`dirty`; `None`:
+    /// anything may have changed). Records `deps` otherwise.
+    fn still_valid(
+        &self,
+        path: &str,
+        deps: Vec<u64>,
+        dirty: Option<&std::collections::HashSet<u64>>,
+    ) -> bool {
+        if let Some(dirty) = dirty {
+            let rendered = lock(&self.pages).contains_key(path);
+            let unchanged = rendered
+                && lock(&self.deps)
+                    .get(path)
+                    .is_some_and(|before| !before.iter().chain(&deps).any(|id| dirty.contains(id)));
+            if unchanged {
+                lock(&self.kept).push(path.to_string());
+                return true;
+            }
+        }
+        lock(&self.deps).insert(path.to_string(), deps);
+        false
     }
 
     /// Whether `path` rendered from `fingerprint` last time; records it otherwise.
@@ -146,6 +250,9 @@ impl RenderCache {
         RenderSnapshot {
             theme: *lock(&self.theme),
             pages: lock(&self.pages).clone(),
+            deps: lock(&self.deps).clone(),
+            global: *lock(&self.global),
+            incidents: lock(&self.incidents).clone(),
         }
     }
 
@@ -153,11 +260,15 @@ impl RenderCache {
     pub fn restore(&self, snapshot: RenderSnapshot) {
         *lock(&self.theme) = snapshot.theme;
         *lock(&self.pages) = snapshot.pages;
+        *lock(&self.deps) = snapshot.deps;
+        *lock(&self.global) = snapshot.global;
+        *lock(&self.incidents) = snapshot.incidents;
         lock(&self.kept).clear();
     }
 
     fn forget(&self, path: &str) {
         lock(&self.pages).remove(path);
+        lock(&self.deps).remove(path);
     }
 }
 
@@ -166,6 +277,9 @@ impl RenderCache {
 pub struct RenderSnapshot {
     theme: u64,
     pages: std::collections::HashMap<String, u64>,
+    deps: std::collections::HashMap<String, Vec<u64>>,
+    global: u64,
+    incidents: std::collections::HashMap<u64, u64>,
 }
 
 /// A poisoned lock only means another render thread panicked; the map is still a
@@ -267,7 +381,8 @@ pub fn render_with(
         cards: Vec::new(),
     };
     ctx.cards = site.incidents.par_iter().map(|i| ctx.card(i)).collect();
-    let work = jobs(&ctx, &site_view);
+    let (work, plans) = jobs(&ctx, &site_view);
+    let mut dirty: Option<std::collections::HashSet<u64>> = None;
     let theme_fp = match cache {
         Some(cache) => {
             let fp = theme_fingerprint(assets.theme);
@@ -277,15 +392,28 @@ pub fn render_with(
                 *theme = fp;
             }
             lock(&cache.kept).clear();
+            dirty = cache.changed_incidents(site, bodies, &site_view)?;
             fp
         }
         None => 0,
     };
+    let id_hashes: Vec<u64> = site
+        .incidents
+        .iter()
+        .map(|inc| id_hash(inc.id.as_str()))
+        .collect();
 
     // Each page goes to the sink as soon as it is rendered; only its path is kept.
     let results: Vec<Result<String, (String, String, String)>> = work
         .into_par_iter()
-        .map(|w| -> anyhow::Result<_> {
+        .enumerate()
+        .map(|(k, w)| -> anyhow::Result<_> {
+            if let (Some(cache), Some((path, shown))) = (cache, plans.get(&k)) {
+                let deps: Vec<u64> = shown.iter().map(|&i| id_hash_of(&id_hashes, i)).collect();
+                if cache.still_valid(path, deps, dirty.as_ref()) {
+                    return Ok(None);
+                }
+            }
             let mut job = w();
             if let Some(cache) = cache {
                 let (fp, context) = fingerprint(theme_fp, job.template, job.context)?;
@@ -1078,7 +1206,13 @@ struct TermData {
     incidents: Vec<usize>,
 }
 
-fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
+/// The output path and the incidents a page shows, for the pages that show only
+/// some incidents (story, term, pattern pages and pattern feeds), by job index.
+/// Every other page depends on the whole site.
+type Plans = std::collections::HashMap<usize, (String, Vec<usize>)>;
+
+fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> (Vec<Work<'a>>, Plans) {
+    let mut plans = Plans::new();
     let site = ctx.site;
     let per_page = site.config.paginate_by;
     let pages_of = |n: usize| n.div_ceil(per_page).max(1);
@@ -1217,6 +1351,10 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
             for page in 1..=pages_of(t.incidents.len()) {
                 let path = page_path(&base, page);
                 add_sitemap(&path, None);
+                plans.insert(
+                    jobs.len(),
+                    (format!("{path}index.html"), t.incidents.clone()),
+                );
                 let (t, base) = (t.clone(), base.clone());
                 jobs.push(Box::new(move || {
                     let description = t.description.clone().unwrap_or_else(|| {
@@ -1323,6 +1461,15 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
             &format!("incidents/{}/", inc.id),
             inc.date.day.map(|_| inc.date.iso()),
         );
+        let mut shown = vec![i];
+        for group in site.related_by_pattern(i, RELATED_PER_GROUP) {
+            shown.extend(group.incidents.iter().map(|&(j, _)| j));
+        }
+        shown.extend(inc.related.iter().filter_map(|id| site.incident_index(id)));
+        plans.insert(
+            jobs.len(),
+            (format!("incidents/{}/index.html", inc.id), shown),
+        );
         jobs.push(Box::new(move || ctx.incident_job(i, sv)));
     }
 
@@ -1376,9 +1523,14 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
         let n = site.by_pattern.get(&p.slug).map_or(0, Vec::len);
         for page in 1..=pages_of(n) {
             add_sitemap(&page_path(&format!("patterns/{}/", p.slug), page), None);
+            let path = page_path(&format!("patterns/{}/", p.slug), page);
+            let list = site.by_pattern.get(&p.slug).cloned().unwrap_or_default();
+            plans.insert(jobs.len(), (format!("{path}index.html"), list));
             jobs.push(Box::new(move || ctx.pattern_job(pi, page, sv)));
         }
         // One feed per pattern, so readers can follow "new stories about DNS".
+        let list = site.by_pattern.get(&p.slug).cloned().unwrap_or_default();
+        plans.insert(jobs.len(), (format!("patterns/{}/feed.xml", p.slug), list));
         jobs.push(Box::new(move || {
             let path = format!("patterns/{}/", p.slug);
             let empty = Vec::new();
@@ -1519,7 +1671,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
         ),
         source: "robots.txt".into(),
     }));
-    jobs
+    (jobs, plans)
 }
 
 /// Where the search page lives; the static index the exporter writes sits beside it

@@ -3,6 +3,7 @@
 //! search API, and incremental rebuilds leaving exactly the bytes of a full build.
 //! Every wait polls with a deadline; no sleep is an assertion.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -356,39 +357,9 @@ fn search_api_answers_like_the_cli_and_rejects_bad_queries() {
     serve.stop();
 }
 
-#[test]
-fn incremental_rebuilds_leave_the_bytes_of_a_full_build() {
-    let mut site = SiteTest::fixture("valid");
-    let serve = start(&site);
-    let story = "/incidents/2018-beta-scheduler-pileup/";
-    // A title (cards on lists and related sections), a pattern's title (every story
-    // in its chain), a new story, a removed story, a body.
-    site.replace(
-        STORY,
-        "title: Scheduler pile-up at Beta",
-        "title: Pile-up at Beta",
-    );
-    wait_for(&serve, story, |_, b| b.contains("Pile-up at Beta"));
-    site.replace(
-        "content/patterns/noisy-neighbour.md",
-        "title: Noisy neighbour",
-        "title: Loud neighbour",
-    );
-    wait_for(&serve, story, |_, b| b.contains("Loud neighbour"));
-    let new_story = site
-        .read(STORY)
-        .replace("Pile-up at Beta", "Second pile-up at Beta");
-    site.write("content/incidents/2018-beta-second-pileup.md", new_story);
-    wait_for(&serve, "/incidents/2018-beta-second-pileup/", |s, _| {
-        s == 200
-    });
-    site.remove("content/incidents/2018-beta-second-pileup.md");
-    wait_for(&serve, "/incidents/2018-beta-second-pileup/", |s, _| {
-        s == 404
-    });
-    site.replace(STORY, "A short story.", "A short story, edited.");
-    wait_for(&serve, story, |_, b| b.contains("A short story, edited."));
-
+/// Poll until the served files are exactly those of a fresh full build of the same
+/// content with the server's base URL (the search export follows on its own thread).
+fn assert_matches_full_build(site: &SiteTest, serve: &Serve, step: &str) {
     let outcome = pipeline::build(
         &site.root,
         &site.out,
@@ -397,8 +368,8 @@ fn incremental_rebuilds_leave_the_bytes_of_a_full_build() {
         },
     )
     .expect("a full build");
-    assert!(!outcome.has_errors());
-    let full: std::collections::BTreeMap<String, Vec<u8>> = crate::harness::snapshot(&site.out)
+    assert!(!outcome.has_errors(), "{step}: the content has errors");
+    let full: BTreeMap<String, Vec<u8>> = crate::harness::snapshot(&site.out)
         .into_iter()
         .filter_map(|(p, e)| match e {
             crate::harness::Entry::File(bytes) => Some((p, bytes)),
@@ -406,13 +377,11 @@ fn incremental_rebuilds_leave_the_bytes_of_a_full_build() {
         })
         .filter(|(p, _)| p != blameless::output::MARKER)
         .collect();
-    // The search export follows on its own thread: poll until it caught up.
     let start = Instant::now();
     loop {
-        let served: std::collections::BTreeMap<String, Vec<u8>> =
-            serve.files().into_iter().collect();
+        let served: BTreeMap<String, Vec<u8>> = serve.files().into_iter().collect();
         if served == full {
-            break;
+            return;
         }
         if start.elapsed() > DEADLINE {
             let differ: Vec<&String> = full
@@ -420,9 +389,69 @@ fn incremental_rebuilds_leave_the_bytes_of_a_full_build() {
                 .chain(served.keys())
                 .filter(|p| full.get(*p) != served.get(*p))
                 .collect();
-            panic!("served files differ from a full build: {differ:?}");
+            panic!("{step}: served files differ from a full build: {differ:?}");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn incremental_rebuilds_leave_the_bytes_of_a_full_build() {
+    let mut site = SiteTest::fixture("valid");
+    let serve = start(&site);
+    let story = "/incidents/2018-beta-scheduler-pileup/";
+    assert_matches_full_build(&site, &serve, "first build");
+    // A title: cards on lists and in other stories' related sections.
+    site.replace(
+        STORY,
+        "title: Scheduler pile-up at Beta",
+        "title: Pile-up at Beta",
+    );
+    wait_for(&serve, story, |_, b| b.contains("Pile-up at Beta"));
+    assert_matches_full_build(&site, &serve, "title");
+    // A date: the story moves in every list and in the related rankings.
+    site.replace(STORY, "date: \"2018\"", "date: \"2022-03\"");
+    wait_for(&serve, story, |_, b| b.contains("March 2022"));
+    assert_matches_full_build(&site, &serve, "date");
+    // A pattern of its chain: it leaves one pattern's pages and joins another's.
+    site.replace(
+        STORY,
+        "pattern: noisy-neighbour",
+        "pattern: node-memory-exhaustion",
+    );
+    wait_for(&serve, "/patterns/node-memory-exhaustion/", |_, b| {
+        b.contains("Pile-up at Beta")
+    });
+    assert_matches_full_build(&site, &serve, "pattern membership");
+    // A symptom.
+    site.replace(STORY, "symptoms: [high-latency]", "symptoms: [oomkilled]");
+    wait_for(&serve, "/symptoms/oomkilled/", |_, b| {
+        b.contains("Pile-up at Beta")
+    });
+    assert_matches_full_build(&site, &serve, "symptom");
+    // A pattern's title: every story of its chain shows it.
+    site.replace(
+        "content/patterns/cpu-limit-throttling.md",
+        "title: CPU limit throttling",
+        "title: CPU quota throttling",
+    );
+    wait_for(&serve, story, |_, b| b.contains("CPU quota throttling"));
+    assert_matches_full_build(&site, &serve, "pattern title");
+    // A new story, then its removal; a body.
+    let new_story = site
+        .read(STORY)
+        .replace("Pile-up at Beta", "Second pile-up at Beta");
+    site.write("content/incidents/2018-beta-second-pileup.md", new_story);
+    wait_for(&serve, "/incidents/2018-beta-second-pileup/", |s, _| {
+        s == 200
+    });
+    assert_matches_full_build(&site, &serve, "new story");
+    site.remove("content/incidents/2018-beta-second-pileup.md");
+    wait_for(&serve, "/incidents/2018-beta-second-pileup/", |s, _| {
+        s == 404
+    });
+    site.replace(STORY, "A short story.", "A short story, edited.");
+    wait_for(&serve, story, |_, b| b.contains("A short story, edited."));
+    assert_matches_full_build(&site, &serve, "removal and body");
     serve.stop();
 }

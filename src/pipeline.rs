@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -114,7 +115,8 @@ pub struct Cache {
 }
 
 /// Rendered Markdown by content path: (key, result).
-type MarkdownMemo = std::sync::Mutex<std::collections::HashMap<String, (u64, RenderedMarkdown)>>;
+type MarkdownMemo =
+    std::sync::Mutex<std::collections::HashMap<String, (u64, Arc<RenderedMarkdown>)>>;
 
 /// Validation results by content path: (key, result).
 type Memo<T> = std::sync::Mutex<std::collections::HashMap<String, (u64, Validated<T>)>>;
@@ -504,7 +506,7 @@ fn render_bodies(
         memo.map(|_| memo_key(&[config.base_path.as_bytes(), format!("{urls:?}").as_bytes()]));
     let render_one = |path: &str, body: &Body| {
         let (Some(memo), Some(salt)) = (memo, salt) else {
-            return render_markdown(path, body, &config.base_path, urls);
+            return Arc::new(render_markdown(path, body, &config.base_path, urls));
         };
         let key = memo_key(&[
             &salt.to_le_bytes(),
@@ -516,21 +518,21 @@ fn render_bodies(
                 return v.clone();
             }
         }
-        let v = render_markdown(path, body, &config.base_path, urls);
-        lock(memo).insert(path.to_string(), (key, v.clone()));
+        let v = Arc::new(render_markdown(path, body, &config.base_path, urls));
+        lock(memo).insert(path.to_string(), (key, Arc::clone(&v)));
         v
     };
-    let incidents: Vec<RenderedMarkdown> = site
+    let incidents: Vec<Arc<RenderedMarkdown>> = site
         .incidents
         .par_iter()
         .map(|i| render_one(&i.path, &i.body))
         .collect();
-    let patterns: Vec<RenderedMarkdown> = site
+    let patterns: Vec<Arc<RenderedMarkdown>> = site
         .patterns
         .par_iter()
         .map(|p| render_one(&p.path, &p.body))
         .collect();
-    let pages: Vec<RenderedMarkdown> = site
+    let pages: Vec<Arc<RenderedMarkdown>> = site
         .pages
         .par_iter()
         .map(|p| render_one(&p.path, &p.body))

@@ -25,12 +25,15 @@ use crate::views::*;
 #[derive(Debug, Clone, Default)]
 pub struct Bodies {
     /// One per [`Site::incidents`].
-    pub incidents: Vec<RenderedMarkdown>,
+    pub incidents: Vec<Arc<RenderedMarkdown>>,
     /// One per [`Site::patterns`].
-    pub patterns: Vec<RenderedMarkdown>,
+    pub patterns: Vec<Arc<RenderedMarkdown>>,
     /// One per [`Site::pages`].
-    pub pages: Vec<RenderedMarkdown>,
+    pub pages: Vec<Arc<RenderedMarkdown>>,
 }
+
+/// Shared, so a long-lived process's cache hands the same body to every run.
+use std::sync::Arc;
 
 /// Everything `render` needs beyond the site.
 pub struct Assets<'a> {
@@ -121,6 +124,25 @@ pub struct RenderCache {
     incidents: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
 }
 
+/// Whether story `i`'s page may show a changed incident now: it changed, it
+/// names one in `related`, or it shares a pattern with one (the only way into its
+/// related sections). `false` is a proof; `true` only means "look".
+fn story_may_change(
+    site: &Site,
+    i: usize,
+    id_hashes: &[u64],
+    dirty: &std::collections::HashSet<u64>,
+    dirty_patterns: &std::collections::BTreeSet<&Slug>,
+) -> bool {
+    let inc = &site.incidents[i];
+    dirty.contains(&id_hash_of(id_hashes, i))
+        || inc
+            .related
+            .iter()
+            .any(|id| dirty.contains(&id_hash(id.as_str())))
+        || inc.patterns().iter().any(|p| dirty_patterns.contains(p))
+}
+
 /// The hash of an incident id, as the dependency lists hold it.
 fn id_hash(id: &str) -> u64 {
     use std::hash::Hasher as _;
@@ -172,6 +194,10 @@ impl RenderCache {
         debug_hash(&mut h, &site.pages);
         debug_hash(&mut h, &bodies.patterns);
         debug_hash(&mut h, &bodies.pages);
+        // Story pages say how many other stories share each pattern.
+        let sizes: Vec<(&Slug, usize)> =
+            site.by_pattern.iter().map(|(p, l)| (p, l.len())).collect();
+        debug_hash(&mut h, &sizes);
         let mut ids: Vec<&str> = site.incidents.iter().map(|i| i.id.as_str()).collect();
         ids.sort_unstable();
         debug_hash(&mut h, &ids);
@@ -180,11 +206,14 @@ impl RenderCache {
         let now: std::collections::HashMap<u64, u64> = site
             .incidents
             .par_iter()
-            .zip(&bodies.incidents)
-            .map(|(inc, body)| {
+            .map(|inc| {
+                // A validated incident and its rendered body are functions of its
+                // file's text and of what the global fingerprint covers (the
+                // vocabularies, the set of ids, the base URL), so the text stands
+                // for both; hashing it is much cheaper than their Debug forms.
                 let mut h = std::collections::hash_map::DefaultHasher::new();
-                debug_hash(&mut h, inc);
-                debug_hash(&mut h, body);
+                h.write(inc.path.as_bytes());
+                h.write(inc.body.file_text.as_bytes());
                 (id_hash(inc.id.as_str()), h.finish())
             })
             .collect();
@@ -229,6 +258,20 @@ impl RenderCache {
         }
         lock(&self.deps).insert(path.to_string(), deps);
         false
+    }
+
+    /// Whether the page at `path` was rendered last time and none of the incidents
+    /// it showed then changed; if so it is kept (its recorded dependencies stay
+    /// true: what it shows now has no changed incident either).
+    fn kept_as_before(&self, path: &str, dirty: &std::collections::HashSet<u64>) -> bool {
+        let keep = lock(&self.pages).contains_key(path)
+            && lock(&self.deps)
+                .get(path)
+                .is_some_and(|before| !before.iter().any(|id| dirty.contains(id)));
+        if keep {
+            lock(&self.kept).push(path.to_string());
+        }
+        keep
     }
 
     /// Whether `path` rendered from `fingerprint` last time; records it otherwise.
@@ -381,7 +424,7 @@ pub fn render_with(
         cards: Vec::new(),
     };
     ctx.cards = site.incidents.par_iter().map(|i| ctx.card(i)).collect();
-    let (work, plans) = jobs(&ctx, &site_view);
+    let (work, plans) = jobs(&ctx, &site_view, cache.is_some());
     let mut dirty: Option<std::collections::HashSet<u64>> = None;
     let theme_fp = match cache {
         Some(cache) => {
@@ -402,13 +445,38 @@ pub fn render_with(
         .iter()
         .map(|inc| id_hash(inc.id.as_str()))
         .collect();
+    // The patterns of the changed incidents: a story sharing none of them cannot
+    // have a changed incident in its related sections.
+    let dirty_patterns: std::collections::BTreeSet<&Slug> = match &dirty {
+        Some(dirty) => site
+            .incidents
+            .iter()
+            .zip(&id_hashes)
+            .filter(|(_, h)| dirty.contains(h))
+            .flat_map(|(inc, _)| inc.patterns())
+            .collect(),
+        None => Default::default(),
+    };
 
     // Each page goes to the sink as soon as it is rendered; only its path is kept.
     let results: Vec<Result<String, (String, String, String)>> = work
         .into_par_iter()
         .enumerate()
         .map(|(k, w)| -> anyhow::Result<_> {
-            if let (Some(cache), Some((path, shown))) = (cache, plans.get(&k)) {
+            if let (Some(cache), Some((path, shows))) = (cache, plans.get(&k)) {
+                let shown = match shows {
+                    Shows::List(list) => list.clone(),
+                    Shows::Story(i) => {
+                        if let Some(dirty) = &dirty {
+                            if !story_may_change(site, *i, &id_hashes, dirty, &dirty_patterns)
+                                && cache.kept_as_before(path, dirty)
+                            {
+                                return Ok(None);
+                            }
+                        }
+                        story_deps(site, *i)
+                    }
+                };
                 let deps: Vec<u64> = shown.iter().map(|&i| id_hash_of(&id_hashes, i)).collect();
                 if cache.still_valid(path, deps, dirty.as_ref()) {
                     return Ok(None);
@@ -1206,13 +1274,43 @@ struct TermData {
     incidents: Vec<usize>,
 }
 
-/// The output path and the incidents a page shows, for the pages that show only
-/// some incidents (story, term, pattern pages and pattern feeds), by job index.
-/// Every other page depends on the whole site.
-type Plans = std::collections::HashMap<usize, (String, Vec<usize>)>;
+/// For the pages that show only some incidents (story, term and pattern pages,
+/// pattern feeds), by job index: the output path and which incidents. Every other
+/// page depends on the whole site. Only made for a [`RenderCache`].
+type Plans = std::collections::HashMap<usize, (String, Shows)>;
 
-fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> (Vec<Work<'a>>, Plans) {
+/// The incidents a page shows.
+enum Shows {
+    /// A list's incidents (all of them, whichever page of it this is: pagination
+    /// moves incidents between its pages).
+    List(Vec<usize>),
+    /// A story page: the story, its related sections and its `related` stories,
+    /// worked out only when needed (see [`RenderCache::story_may_change`]).
+    Story(usize),
+}
+
+/// The incidents a story page shows: itself, its related sections, its `related`.
+fn story_deps(site: &Site, i: usize) -> Vec<usize> {
+    let mut shown = vec![i];
+    for group in site.related_by_pattern(i, RELATED_PER_GROUP) {
+        shown.extend(group.incidents.iter().map(|&(j, _)| j));
+    }
+    shown.extend(
+        site.incidents[i]
+            .related
+            .iter()
+            .filter_map(|id| site.incident_index(id)),
+    );
+    shown
+}
+
+fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, Plans) {
     let mut plans = Plans::new();
+    let mut plan_page = |k: usize, path: String, shows: Shows| {
+        if plan {
+            plans.insert(k, (path, shows));
+        }
+    };
     let site = ctx.site;
     let per_page = site.config.paginate_by;
     let pages_of = |n: usize| n.div_ceil(per_page).max(1);
@@ -1351,9 +1449,10 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> (Vec<Work<'a>>, Plans) {
             for page in 1..=pages_of(t.incidents.len()) {
                 let path = page_path(&base, page);
                 add_sitemap(&path, None);
-                plans.insert(
+                plan_page(
                     jobs.len(),
-                    (format!("{path}index.html"), t.incidents.clone()),
+                    format!("{path}index.html"),
+                    Shows::List(t.incidents.clone()),
                 );
                 let (t, base) = (t.clone(), base.clone());
                 jobs.push(Box::new(move || {
@@ -1461,14 +1560,10 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> (Vec<Work<'a>>, Plans) {
             &format!("incidents/{}/", inc.id),
             inc.date.day.map(|_| inc.date.iso()),
         );
-        let mut shown = vec![i];
-        for group in site.related_by_pattern(i, RELATED_PER_GROUP) {
-            shown.extend(group.incidents.iter().map(|&(j, _)| j));
-        }
-        shown.extend(inc.related.iter().filter_map(|id| site.incident_index(id)));
-        plans.insert(
+        plan_page(
             jobs.len(),
-            (format!("incidents/{}/index.html", inc.id), shown),
+            format!("incidents/{}/index.html", inc.id),
+            Shows::Story(i),
         );
         jobs.push(Box::new(move || ctx.incident_job(i, sv)));
     }
@@ -1525,12 +1620,16 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> (Vec<Work<'a>>, Plans) {
             add_sitemap(&page_path(&format!("patterns/{}/", p.slug), page), None);
             let path = page_path(&format!("patterns/{}/", p.slug), page);
             let list = site.by_pattern.get(&p.slug).cloned().unwrap_or_default();
-            plans.insert(jobs.len(), (format!("{path}index.html"), list));
+            plan_page(jobs.len(), format!("{path}index.html"), Shows::List(list));
             jobs.push(Box::new(move || ctx.pattern_job(pi, page, sv)));
         }
         // One feed per pattern, so readers can follow "new stories about DNS".
         let list = site.by_pattern.get(&p.slug).cloned().unwrap_or_default();
-        plans.insert(jobs.len(), (format!("patterns/{}/feed.xml", p.slug), list));
+        plan_page(
+            jobs.len(),
+            format!("patterns/{}/feed.xml", p.slug),
+            Shows::List(list),
+        );
         jobs.push(Box::new(move || {
             let path = format!("patterns/{}/", p.slug);
             let empty = Vec::new();
@@ -1671,6 +1770,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> (Vec<Work<'a>>, Plans) {
         ),
         source: "robots.txt".into(),
     }));
+    drop(plan_page);
     (jobs, plans)
 }
 

@@ -453,5 +453,29 @@ fn incremental_rebuilds_leave_the_bytes_of_a_full_build() {
     site.replace(STORY, "A short story.", "A short story, edited.");
     wait_for(&serve, story, |_, b| b.contains("A short story, edited."));
     assert_matches_full_build(&site, &serve, "removal and body");
+    // More stories share a pattern than a related section shows: one that is not
+    // shown leaving the pattern still changes the "and N more" of the others.
+    let text = site.read(STORY);
+    for n in 0..9 {
+        let copy = text.replace("Pile-up at Beta", &format!("Copy {n} at Beta"));
+        site.write(&format!("content/incidents/2017-copy-{n}.md"), copy);
+    }
+    wait_for(&serve, "/incidents/2017-copy-8/", |s, _| s == 200);
+    assert_matches_full_build(&site, &serve, "copies");
+    for n in [0, 8] {
+        // Out of every pattern the other copies have.
+        let path = format!("content/incidents/2017-copy-{n}.md");
+        let moved = site
+            .read(&path)
+            .replace("cpu-limit-throttling", "monitoring-blind-spot")
+            .replace("node-memory-exhaustion", "untracked-manual-change")
+            .replace("scheduling-spof", "noisy-neighbour");
+        site.write(&path, moved);
+        let marker = format!("Copy {n} at Beta");
+        wait_for(&serve, "/patterns/noisy-neighbour/", |_, b| {
+            b.contains(&marker)
+        });
+    }
+    assert_matches_full_build(&site, &serve, "a story not shown leaves a pattern");
     serve.stop();
 }

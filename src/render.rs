@@ -1770,7 +1770,6 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
         ),
         source: "robots.txt".into(),
     }));
-    drop(plan_page);
     (jobs, plans)
 }
 

@@ -140,7 +140,8 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// [`run_into`] for a long-lived process: reuses and updates `cache`, and builds
 /// nothing for search. Pages whose inputs did not change are not sent to `sink`;
-/// they are in `cache.render.kept()`.
+/// they are in `cache.render.kept()`. When the content has errors no page is
+/// rendered (the caller keeps its last good site; the report comes sooner).
 pub fn run_cached(
     root: &Path,
     options: &Options,
@@ -391,8 +392,11 @@ fn run_stages(
             _ => Ok(0),
         }
     };
+    // A long-lived process keeps its last good site when the content has errors,
+    // so rendering pages it would throw away only delays the report.
+    let discard = cache.is_some() && diags.iter().any(Diagnostic::is_error);
     let render_job = || -> anyhow::Result<(usize, Vec<Diagnostic>)> {
-        if !work.render {
+        if !work.render || discard {
             return Ok((0, Vec::new()));
         }
         let theme = theme::merge(&sources.templates, &sources.static_files);

@@ -161,8 +161,7 @@ def main():
 
         wait(lambda: port_of() is not None, 60, "the server to listen")
         port = port_of()
-        first = wait(lambda: get(port, "/")[0] == 200, 600, "the first build")
-        first += time.monotonic() - time.monotonic()
+        wait(lambda: get(port, "/")[0] == 200, 600, "the first build")
         t_first = time.monotonic() - t0
         wait(lambda: get(port, "/api/search?q=oom")[0] == 200, 600, "the search index")
         t_index = time.monotonic() - t0
@@ -173,15 +172,17 @@ def main():
         live = Live(port)
         time.sleep(0.5)
 
+        def retitle(path, marker, page):
+            """Append `marker` to the title of the file at `path` (quoted or not)."""
+            with open(path) as f:
+                title = re.search(r"^title: (.*)$", f.read(), re.M).group(1)
+            new = title[:-1] + f" {marker}\"" if title.endswith('"') else f"{title} {marker}"
+            return edit_latency(port, live, path, f"title: {title}", f"title: {new}", page, marker)
+
         def story_edit(i):
             name = incidents[(i * 7919) % len(incidents)]
             path = os.path.join(site, "content/incidents", name)
-            with open(path) as f:
-                title = re.search(r"^title: (.*)$", f.read(), re.M).group(1)
-            marker = f"Edited{i}x"
-            new = title[:-1] + f" {marker}\"" if title.endswith('"') else f"{title} {marker}"
-            page = f"/incidents/{name[:-3]}/"
-            return edit_latency(port, live, path, f"title: {title}", f"title: {new}", page, marker)
+            return retitle(path, f"Edited{i}x", f"/incidents/{name[:-3]}/")
 
         def pattern_edit(i):
             pdir = os.path.join(site, "content/patterns")
@@ -191,14 +192,8 @@ def main():
                     m = re.search(r"- pattern: ([a-z0-9-]+)", f.read())
                 if m:
                     break
-            slug = m.group(1)
-            path = os.path.join(pdir, slug + ".md")
-            with open(path) as f:
-                title = re.search(r"^title: (.*)$", f.read(), re.M).group(1)
-            marker = f"Renamed{i}x"
-            new = title[:-1] + f" {marker}\"" if title.endswith('"') else f"{title} {marker}"
-            page = f"/incidents/{name[:-3]}/"
-            return edit_latency(port, live, path, f"title: {title}", f"title: {new}", page, marker)
+            path = os.path.join(pdir, m.group(1) + ".md")
+            return retitle(path, f"Renamed{i}x", f"/incidents/{name[:-3]}/")
 
         for label, edit in [("story edit (title)", story_edit), ("pattern edit (title)", pattern_edit)]:
             events, served = [], []

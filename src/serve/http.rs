@@ -449,56 +449,52 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Percent-decode a URL path. `None` if an escape is malformed, the result is not
-/// UTF-8, or it would decode to a separator or control character (`%2f`, `%5c`,
-/// `%00`…), which no file name of a built site contains.
-pub fn decode_path(path: &str) -> Option<String> {
-    let bytes = path.as_bytes();
+/// Percent-decode `s` (`+` as a space when `plus_is_space`); `None` if an escape
+/// is malformed.
+fn percent_decode(s: &str, plus_is_space: bool) -> Option<Vec<u8>> {
+    let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            let b = u8::from_str_radix(hex, 16).ok()?;
-            if b == b'/' || b == b'\\' || b < 0x20 || b == 0x7f {
-                return None;
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
             }
-            out.push(b);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
         }
     }
-    String::from_utf8(out).ok()
+    Some(out)
+}
+
+/// Percent-decode a URL path. `None` if an escape is malformed, the result is not
+/// UTF-8, or an escape decodes to a separator or control character (`%2f`, `%5c`,
+/// `%00`…), which no file name of a built site contains.
+pub fn decode_path(path: &str) -> Option<String> {
+    let forbidden = |b: u8| b == b'/' || b == b'\\' || b < 0x20 || b == 0x7f;
+    let escapes_ok = path.split('%').skip(1).all(|rest| {
+        rest.get(..2)
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            .is_some_and(|b| !forbidden(b))
+    });
+    if !escapes_ok {
+        return None;
+    }
+    String::from_utf8(percent_decode(path, false)?).ok()
 }
 
 /// Decode an `application/x-www-form-urlencoded` query into pairs (`+` is a space).
 /// `None` if an escape is malformed or a value is not UTF-8.
 pub fn parse_query(query: &str) -> Option<Vec<(String, String)>> {
-    let decode = |s: &str| -> Option<String> {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'%' => {
-                    let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                    out.push(u8::from_str_radix(hex, 16).ok()?);
-                    i += 3;
-                }
-                b'+' => {
-                    out.push(b' ');
-                    i += 1;
-                }
-                b => {
-                    out.push(b);
-                    i += 1;
-                }
-            }
-        }
-        String::from_utf8(out).ok()
-    };
+    let decode = |s: &str| String::from_utf8(percent_decode(s, true)?).ok();
     query
         .split('&')
         .filter(|p| !p.is_empty())

@@ -44,6 +44,21 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
     },
+    /// Build the site into memory and serve it, rebuilding on every change to
+    /// content/, templates/, static/ or site.yaml; open pages reload by themselves.
+    /// Nothing is written to public/.
+    Serve {
+        /// Port to listen on (0: any free port).
+        #[arg(long, short, default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on. Anything but a loopback address exposes the preview
+        /// to the network (a warning is printed).
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+        bind: std::net::IpAddr,
+        /// Open the site in the default browser once it is served.
+        #[arg(long)]
+        open: bool,
+    },
     /// Validate everything (templates included) and write nothing.
     Check {
         /// Treat warnings as errors.
@@ -169,6 +184,7 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Build { output, base_url } => {
             build(&cli.root, output.as_deref(), base_url.clone())
         }
+        Command::Serve { port, bind, open } => serve(&cli.root, *bind, *port, *open),
         Command::Check {
             deny_warnings,
             format,
@@ -275,6 +291,52 @@ fn build(root: &Path, output: Option<&Path>, base_url: Option<String>) -> anyhow
     Ok(0)
 }
 
+fn serve(root: &Path, bind: std::net::IpAddr, port: u16, open: bool) -> anyhow::Result<u8> {
+    if !bind.is_loopback() {
+        eprintln!(
+            "warning: listening on {bind}, not a loopback address: anyone who can reach this machine can read the preview"
+        );
+    }
+    let server = crate::serve::Serve::start(
+        root,
+        &crate::serve::Settings {
+            bind,
+            port,
+            verbose: true,
+        },
+    )?;
+    eprintln!(
+        "serving {} (watching content/, templates/, static/ and site.yaml; Ctrl-C stops)",
+        server.url()
+    );
+    if open {
+        open_browser(server.url());
+    }
+    server.wait();
+    Ok(0)
+}
+
+/// Open `url` in the desktop's browser; a failure is a note, not an error.
+fn open_browser(url: &str) {
+    let (program, args): (&str, &[&str]) = if cfg!(target_os = "macos") {
+        ("open", &[])
+    } else if cfg!(windows) {
+        ("explorer", &[])
+    } else {
+        ("xdg-open", &[])
+    };
+    let spawned = std::process::Command::new(program)
+        .args(args)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if spawned.is_err() {
+        eprintln!("note: could not start `{program}` to open the browser; open {url} yourself");
+    }
+}
+
 fn check(root: &Path, deny_warnings: bool, format: Format, links: bool) -> anyhow::Result<u8> {
     let mut outcome = pipeline::run(root, &Options::default())?;
     if links {
@@ -366,11 +428,7 @@ fn search(root: &Path, request: &Request, json: bool, batch: Option<&Path>) -> a
         }
     };
     if json {
-        writeln!(
-            stdout,
-            "{}",
-            serde_json::to_string_pretty(&results.results)?
-        )?;
+        writeln!(stdout, "{}", results.hits_json())?;
         if let Some(q) = &results.corrected_query {
             eprintln!("showing results for `{}`", diagnostics::escape_controls(q));
         }

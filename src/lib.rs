@@ -17,11 +17,14 @@
 //!     ├─ markdown (+ highlight) ─▶ sanitised HTML bodies (+ diagnostics)
 //!     ├─ render (views + tera, theme) ─▶ each OutputFile to a sink, in parallel
 //!     └─ output::Staging ─▶ streamed into a staging dir, atomic swap  (build only;
-//!                           check's sink discards)
+//!                           check's sink discards; serve keeps the files in memory)
 //! ```
 //!
+//! [`serve`] keeps a [`pipeline::Cache`] between runs, so a rebuild after an edit
+//! validates, converts and renders only what the edit touched.
+//!
 //! Third-party crates each have one owner: serde_yaml in [`yaml`], pulldown-cmark in
-//! [`markdown`], syntect in [`highlight`], tera in [`render`], clap in [`cli`].
+//! [`markdown`], syntect in [`highlight`], tera in [`render`], clap in [`cli`], notify in [`serve::watch`].
 
 pub mod anchors;
 pub mod cli;
@@ -42,6 +45,7 @@ pub mod prompt;
 pub mod render;
 pub mod schema;
 pub mod search;
+pub mod serve;
 pub mod site;
 pub mod source;
 pub mod suggest;

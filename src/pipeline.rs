@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -92,6 +93,99 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
         &Work {
             render: true,
             index: None,
+            cache: None,
+        },
+    )
+}
+
+/// What a long-lived process (`serve`) keeps between runs so that a run after a
+/// one-file edit redoes only what the edit touched: each content file's validation
+/// and rendered Markdown, keyed by a hash of everything they depend on, and each
+/// page's input fingerprint ([`render::RenderCache`]). The stages stay pure: a run
+/// with a cache produces exactly the files and diagnostics of a run without one
+/// (pages whose inputs did not change are listed in [`render::RenderCache::kept`]
+/// instead of being sent to the sink again).
+#[derive(Debug, Default)]
+pub struct Cache {
+    incidents: Memo<crate::model::Incident>,
+    patterns: Memo<crate::model::Pattern>,
+    pages: Memo<crate::model::Page>,
+    markdown: MarkdownMemo,
+    /// Fingerprints of the rendered pages.
+    pub render: render::RenderCache,
+}
+
+/// Rendered Markdown by content path: (key, result).
+type MarkdownMemo =
+    std::sync::Mutex<std::collections::HashMap<String, (u64, Arc<RenderedMarkdown>)>>;
+
+/// Validation results by content path: (key, result).
+type Memo<T> = std::sync::Mutex<std::collections::HashMap<String, (u64, Validated<T>)>>;
+type Validated<T> = (Option<T>, Vec<Diagnostic>);
+
+/// A hash of `parts`, stable within the process (the caches never leave it).
+fn memo_key(parts: &[&[u8]]) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in parts {
+        h.write(p);
+        h.write_u8(0xff);
+    }
+    h.finish()
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned cache is still a valid cache: entries are replaced whole.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// [`run_into`] for a long-lived process: reuses and updates `cache`, and builds
+/// nothing for search. Pages whose inputs did not change are not sent to `sink`;
+/// they are in `cache.render.kept()`. When the content has errors no page is
+/// rendered (the caller keeps its last good site; the report comes sooner).
+pub fn run_cached(
+    root: &Path,
+    options: &Options,
+    sink: &Sink<'_>,
+    cache: &Cache,
+) -> anyhow::Result<Outcome> {
+    run_stages(
+        root,
+        options,
+        sink,
+        &Work {
+            render: true,
+            index: None,
+            cache: Some(cache),
+        },
+    )
+}
+
+/// Build the search index of the site at `root` into `dir` (which must not exist)
+/// for a long-lived process, reusing `cache`, with result URLs under
+/// `options.base_url`; the static export goes to `sink`. Nothing is built when the
+/// content has errors (see the outcome).
+pub fn index_cached(
+    root: &Path,
+    options: &Options,
+    dir: &Path,
+    sink: &Sink<'_>,
+    cache: &Cache,
+) -> anyhow::Result<Outcome> {
+    let stamp = search::content_stamp(root)?;
+    run_stages(
+        root,
+        options,
+        sink,
+        &Work {
+            render: false,
+            index: Some(IndexJob {
+                dir,
+                stamp: &stamp,
+                export: true,
+                preview_urls: true,
+            }),
+            cache: Some(cache),
         },
     )
 }
@@ -100,9 +194,23 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
 struct Work<'a> {
     /// Render the pages (not needed to rebuild the search index alone).
     render: bool,
-    /// Build the tantivy index into this directory, with this content stamp, and
-    /// export the static index into the sink (skipped when there are errors).
-    index: Option<(&'a Path, &'a str)>,
+    /// Build the tantivy index (skipped when there are errors).
+    index: Option<IndexJob<'a>>,
+    /// Reuse and update a long-lived process's cache.
+    cache: Option<&'a Cache>,
+}
+
+/// Where and how to build the search index.
+struct IndexJob<'a> {
+    /// The directory to build the tantivy index in.
+    dir: &'a Path,
+    /// The content stamp to record in it.
+    stamp: &'a str,
+    /// Export the static index into the sink.
+    export: bool,
+    /// Result URLs under `Options::base_url` (a preview server's) instead of the
+    /// site's own base URL.
+    preview_urls: bool,
 }
 
 fn run_stages(
@@ -193,11 +301,22 @@ fn run_stages(
         .chain(failed("incidents"))
         .collect();
 
-    let (patterns, mut d) = validate_all(&sources.patterns, schema::pattern);
+    let cache = work.cache;
+    let (patterns, mut d) = validate_all(
+        &sources.patterns,
+        cache.map(|c| (&c.patterns, 0)),
+        schema::pattern,
+    );
     diags.append(&mut d);
-    let (pages, mut d) = validate_all(&sources.pages, schema::page);
+    let (pages, mut d) = validate_all(&sources.pages, cache.map(|c| (&c.pages, 0)), schema::page);
     diags.append(&mut d);
-    let (incidents, mut d) = validate_all(&sources.incidents, |f| schema::incident(f, &vocab));
+    // An incident's validation depends on its text and on every id it may name.
+    let vocab_key = memo_key(&[format!("{vocab:?}").as_bytes()]);
+    let (incidents, mut d) = validate_all(
+        &sources.incidents,
+        cache.map(|c| (&c.incidents, vocab_key)),
+        |f| schema::incident(f, &vocab),
+    );
     timer.stage("validate");
     diags.append(&mut d);
 
@@ -255,23 +374,23 @@ fn run_stages(
     timer.stage("assemble");
     diags.append(&mut d);
 
-    let (bodies, mut d) = render_bodies(&site, &urls);
+    let (bodies, mut d) = render_bodies(&site, &urls, cache.map(|c| &c.markdown));
     timer.stage("markdown");
     diags.append(&mut d);
     // `#fragment` links are checked against the pages as they are rendered.
     let rendered_bodies = (site.incidents.iter().map(|i| i.path.as_str()))
-        .zip(&bodies.incidents)
+        .zip(bodies.incidents.iter().map(|b| &**b))
         .chain(
             site.patterns
                 .iter()
                 .map(|p| p.path.as_str())
-                .zip(&bodies.patterns),
+                .zip(bodies.patterns.iter().map(|b| &**b)),
         )
         .chain(
             site.pages
                 .iter()
                 .map(|p| p.path.as_str())
-                .zip(&bodies.pages),
+                .zip(bodies.pages.iter().map(|b| &**b)),
         );
     let anchors = Anchors::new(
         rendered_bodies
@@ -287,12 +406,15 @@ fn run_stages(
 
     // The search index is built on one thread while the pages render on the others.
     let index_job = || -> anyhow::Result<usize> {
-        match work.index {
-            Some((dir, stamp)) if !diags.iter().any(Diagnostic::is_error) => {
-                let base_url = site_base_url.as_deref().unwrap_or(&site.config.base_url);
-                let files = build_search(&site, &bodies, dir, stamp, base_url)?;
+        match &work.index {
+            Some(job) if !diags.iter().any(Diagnostic::is_error) => {
+                let base_url = match &site_base_url {
+                    Some(url) if !job.preview_urls => url,
+                    _ => &site.config.base_url,
+                };
+                let files = build_search(&site, &bodies, job.dir, job.stamp, base_url)?;
                 let n = files.len();
-                if work.render {
+                if work.render || job.export {
                     for file in files {
                         sink(file)?;
                     }
@@ -302,13 +424,16 @@ fn run_stages(
             _ => Ok(0),
         }
     };
+    // A long-lived process keeps its last good site when the content has errors,
+    // so rendering pages it would throw away only delays the report.
+    let discard = cache.is_some() && diags.iter().any(Diagnostic::is_error);
     let render_job = || -> anyhow::Result<(usize, Vec<Diagnostic>)> {
-        if !work.render {
+        if !work.render || discard {
             return Ok((0, Vec::new()));
         }
         let theme = theme::merge(&sources.templates, &sources.static_files);
         let syntax_css = highlight::stylesheet();
-        render::render(
+        render::render_with(
             &site,
             &bodies,
             &Assets {
@@ -316,6 +441,7 @@ fn run_stages(
                 syntax_css: &syntax_css,
             },
             sink,
+            cache.map(|c| &c.render),
         )
     };
     let (rendered, indexed) = rayon::join(render_job, index_job);
@@ -369,12 +495,31 @@ fn build_search(
     Ok(files)
 }
 
-/// Validate files in parallel; results keep file order.
-fn validate_all<T: Send>(
+/// Validate files in parallel; results keep file order. With a memo (and a salt
+/// standing for everything else the result depends on), a file whose text did not
+/// change is not validated again.
+fn validate_all<T: Send + Clone>(
     files: &[SourceFile],
-    f: impl Fn(&SourceFile) -> (Option<T>, Vec<Diagnostic>) + Sync + Send,
+    memo: Option<(&Memo<T>, u64)>,
+    f: impl Fn(&SourceFile) -> Validated<T> + Sync + Send,
 ) -> (Vec<T>, Vec<Diagnostic>) {
-    let results: Vec<(Option<T>, Vec<Diagnostic>)> = files.par_iter().map(f).collect();
+    let results: Vec<Validated<T>> = files
+        .par_iter()
+        .map(|file| {
+            let Some((memo, salt)) = memo else {
+                return f(file);
+            };
+            let key = memo_key(&[&salt.to_le_bytes(), file.text.as_bytes()]);
+            if let Some((k, v)) = lock(memo).get(&file.rel_path) {
+                if *k == key {
+                    return v.clone();
+                }
+            }
+            let v = f(file);
+            lock(memo).insert(file.rel_path.clone(), (key, v.clone()));
+            v
+        })
+        .collect();
     let mut items = Vec::with_capacity(results.len());
     let mut diags = Vec::new();
     for (item, mut d) in results {
@@ -386,20 +531,45 @@ fn validate_all<T: Send>(
 
 /// Render every Markdown body in parallel. Links to other content files
 /// (`other-story.md`, `../patterns/x.md`) resolve to their pages.
-fn render_bodies(site: &Site, urls: &BTreeMap<String, String>) -> (Bodies, Vec<Diagnostic>) {
+fn render_bodies(
+    site: &Site,
+    urls: &BTreeMap<String, String>,
+    memo: Option<&MarkdownMemo>,
+) -> (Bodies, Vec<Diagnostic>) {
     let config = &site.config;
-    let render_one = |path: &str, body: &Body| render_markdown(path, body, &config.base_path, urls);
-    let incidents: Vec<RenderedMarkdown> = site
+    // A body's HTML depends on its text, where it starts, the base path and the URL
+    // of every content file it may link to.
+    let salt =
+        memo.map(|_| memo_key(&[config.base_path.as_bytes(), format!("{urls:?}").as_bytes()]));
+    let render_one = |path: &str, body: &Body| {
+        let (Some(memo), Some(salt)) = (memo, salt) else {
+            return Arc::new(render_markdown(path, body, &config.base_path, urls));
+        };
+        let key = memo_key(&[
+            &salt.to_le_bytes(),
+            &body.offset.to_le_bytes(),
+            body.file_text.as_bytes(),
+        ]);
+        if let Some((k, v)) = lock(memo).get(path) {
+            if *k == key {
+                return v.clone();
+            }
+        }
+        let v = Arc::new(render_markdown(path, body, &config.base_path, urls));
+        lock(memo).insert(path.to_string(), (key, Arc::clone(&v)));
+        v
+    };
+    let incidents: Vec<Arc<RenderedMarkdown>> = site
         .incidents
         .par_iter()
         .map(|i| render_one(&i.path, &i.body))
         .collect();
-    let patterns: Vec<RenderedMarkdown> = site
+    let patterns: Vec<Arc<RenderedMarkdown>> = site
         .patterns
         .par_iter()
         .map(|p| render_one(&p.path, &p.body))
         .collect();
-    let pages: Vec<RenderedMarkdown> = site
+    let pages: Vec<Arc<RenderedMarkdown>> = site
         .pages
         .par_iter()
         .map(|p| render_one(&p.path, &p.body))
@@ -499,7 +669,13 @@ pub fn build(root: &Path, out: &Path, options: &Options) -> anyhow::Result<Outco
         &|file| staging.write(&file),
         &Work {
             render: true,
-            index: Some((index_dir.path(), &stamp)),
+            index: Some(IndexJob {
+                dir: index_dir.path(),
+                stamp: &stamp,
+                export: true,
+                preview_urls: false,
+            }),
+            cache: None,
         },
     )?;
     if !outcome.has_errors() {
@@ -525,7 +701,13 @@ pub fn open_search(root: &Path) -> anyhow::Result<Result<search::Searcher, Outco
         &|_file| Ok(()),
         &Work {
             render: false,
-            index: Some((index_dir.path(), &stamp)),
+            index: Some(IndexJob {
+                dir: index_dir.path(),
+                stamp: &stamp,
+                export: false,
+                preview_urls: false,
+            }),
+            cache: None,
         },
     )?;
     if outcome.has_errors() {

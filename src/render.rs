@@ -25,12 +25,15 @@ use crate::views::*;
 #[derive(Debug, Clone, Default)]
 pub struct Bodies {
     /// One per [`Site::incidents`].
-    pub incidents: Vec<RenderedMarkdown>,
+    pub incidents: Vec<Arc<RenderedMarkdown>>,
     /// One per [`Site::patterns`].
-    pub patterns: Vec<RenderedMarkdown>,
+    pub patterns: Vec<Arc<RenderedMarkdown>>,
     /// One per [`Site::pages`].
-    pub pages: Vec<RenderedMarkdown>,
+    pub pages: Vec<Arc<RenderedMarkdown>>,
 }
+
+/// Shared, so a long-lived process's cache hands the same body to every run.
+use std::sync::Arc;
 
 /// Everything `render` needs beyond the site.
 pub struct Assets<'a> {
@@ -92,6 +95,296 @@ pub fn render(
     assets: &Assets<'_>,
     sink: &Sink<'_>,
 ) -> anyhow::Result<(usize, Vec<Diagnostic>)> {
+    render_with(site, bodies, assets, sink, None)
+}
+
+/// What a long-lived process (`serve`) remembers between renders: the fingerprint
+/// of each page's inputs (template set, template name and the page's whole tera
+/// context), so a page whose inputs did not change is not rendered again.
+///
+/// A page's bytes are a pure function of the templates and its context, so skipping
+/// it is exact: an incremental render leaves the same bytes as a full one. Skipped
+/// pages are not handed to the sink; they are listed in [`RenderCache::kept`] and the
+/// caller keeps the bytes it has.
+#[derive(Debug, Default)]
+pub struct RenderCache {
+    /// Fingerprint of the templates the fingerprints below were taken with.
+    theme: std::sync::Mutex<u64>,
+    /// Output path → fingerprint of the inputs it was last rendered from.
+    pages: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    /// Pages of the last render whose inputs had not changed (not sent to the sink).
+    kept: std::sync::Mutex<Vec<String>>,
+    /// Output path → the id hashes of the incidents it showed, for the pages that
+    /// show only some incidents.
+    deps: std::sync::Mutex<std::collections::HashMap<String, Vec<u64>>>,
+    /// Fingerprint of everything but the incidents (configuration, patterns,
+    /// symptoms, pages, the set of incident ids, the site view).
+    global: std::sync::Mutex<u64>,
+    /// Incident id hash → fingerprint of the incident and its rendered body.
+    incidents: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
+}
+
+/// Whether story `i`'s page may show a changed incident now: it changed, it
+/// names one in `related`, or it shares a pattern with one (the only way into its
+/// related sections). `false` is a proof; `true` only means "look".
+fn story_may_change(
+    site: &Site,
+    i: usize,
+    id_hashes: &[u64],
+    dirty: &std::collections::HashSet<u64>,
+    dirty_patterns: &std::collections::BTreeSet<&Slug>,
+) -> bool {
+    let inc = &site.incidents[i];
+    dirty.contains(&id_hash_of(id_hashes, i))
+        || inc
+            .related
+            .iter()
+            .any(|id| dirty.contains(&id_hash(id.as_str())))
+        || inc.patterns().iter().any(|p| dirty_patterns.contains(p))
+}
+
+/// The hash of an incident id, as the dependency lists hold it.
+fn id_hash(id: &str) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    h.write(id.as_bytes());
+    h.finish()
+}
+
+fn id_hash_of(hashes: &[u64], i: usize) -> u64 {
+    hashes.get(i).copied().unwrap_or_default()
+}
+
+fn debug_hash(h: &mut std::collections::hash_map::DefaultHasher, value: &impl std::fmt::Debug) {
+    use std::hash::Hasher as _;
+    h.write(format!("{value:?}").as_bytes());
+    h.write_u8(0xff);
+}
+
+impl RenderCache {
+    /// The pages the last render skipped because their inputs had not changed, sorted.
+    pub fn kept(&self) -> Vec<String> {
+        let mut kept = lock(&self.kept).clone();
+        kept.sort();
+        kept
+    }
+
+    /// Forget every fingerprint (the next render renders every page).
+    pub fn clear(&self) {
+        lock(&self.pages).clear();
+        lock(&self.kept).clear();
+        lock(&self.deps).clear();
+        lock(&self.incidents).clear();
+    }
+
+    /// The id hashes of the incidents that changed since the last render (their
+    /// fields or their rendered body), or `None` when something else changed and
+    /// every page must be looked at. Records the new state.
+    fn changed_incidents(
+        &self,
+        site: &Site,
+        bodies: &Bodies,
+        site_view: &SiteView,
+    ) -> anyhow::Result<Option<std::collections::HashSet<u64>>> {
+        use std::hash::Hasher as _;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        debug_hash(&mut h, &site.config);
+        debug_hash(&mut h, &site.patterns);
+        debug_hash(&mut h, &site.symptoms);
+        debug_hash(&mut h, &site.pages);
+        debug_hash(&mut h, &bodies.patterns);
+        debug_hash(&mut h, &bodies.pages);
+        // Story pages say how many other stories share each pattern.
+        let sizes: Vec<(&Slug, usize)> =
+            site.by_pattern.iter().map(|(p, l)| (p, l.len())).collect();
+        debug_hash(&mut h, &sizes);
+        let mut ids: Vec<&str> = site.incidents.iter().map(|i| i.id.as_str()).collect();
+        ids.sort_unstable();
+        debug_hash(&mut h, &ids);
+        h.write(&serde_json::to_vec(site_view)?);
+        let global = h.finish();
+        let now: std::collections::HashMap<u64, u64> = site
+            .incidents
+            .par_iter()
+            .map(|inc| {
+                // A validated incident and its rendered body are functions of its
+                // file's text and of what the global fingerprint covers (the
+                // vocabularies, the set of ids, the base URL), so the text stands
+                // for both; hashing it is much cheaper than their Debug forms.
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                h.write(inc.path.as_bytes());
+                h.write(inc.body.file_text.as_bytes());
+                (id_hash(inc.id.as_str()), h.finish())
+            })
+            .collect();
+        let mut last_global = lock(&self.global);
+        let mut last = lock(&self.incidents);
+        let changed = if *last_global == global && !last.is_empty() {
+            Some(
+                now.iter()
+                    .filter(|(id, fp)| last.get(id) != Some(fp))
+                    .map(|(id, _)| *id)
+                    .chain(last.keys().filter(|id| !now.contains_key(id)).copied())
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        *last_global = global;
+        *last = now;
+        Ok(changed)
+    }
+
+    /// Whether the page at `path`, which shows the incidents `deps`, can be kept
+    /// without even building its view: it was rendered last time, and neither the
+    /// incidents it showed then nor those it shows now changed (`dirty`; `None`:
+    /// anything may have changed). Records `deps` otherwise.
+    fn still_valid(
+        &self,
+        path: &str,
+        deps: Vec<u64>,
+        dirty: Option<&std::collections::HashSet<u64>>,
+    ) -> bool {
+        if let Some(dirty) = dirty {
+            let rendered = lock(&self.pages).contains_key(path);
+            let unchanged = rendered
+                && lock(&self.deps)
+                    .get(path)
+                    .is_some_and(|before| !before.iter().chain(&deps).any(|id| dirty.contains(id)));
+            if unchanged {
+                lock(&self.kept).push(path.to_string());
+                return true;
+            }
+        }
+        lock(&self.deps).insert(path.to_string(), deps);
+        false
+    }
+
+    /// Whether the page at `path` was rendered last time and none of the incidents
+    /// it showed then changed; if so it is kept (its recorded dependencies stay
+    /// true: what it shows now has no changed incident either).
+    fn kept_as_before(&self, path: &str, dirty: &std::collections::HashSet<u64>) -> bool {
+        let keep = lock(&self.pages).contains_key(path)
+            && lock(&self.deps)
+                .get(path)
+                .is_some_and(|before| !before.iter().any(|id| dirty.contains(id)));
+        if keep {
+            lock(&self.kept).push(path.to_string());
+        }
+        keep
+    }
+
+    /// Whether `path` rendered from `fingerprint` last time; records it otherwise.
+    fn unchanged(&self, path: &str, fingerprint: u64) -> bool {
+        let mut pages = lock(&self.pages);
+        if pages.get(path) == Some(&fingerprint) {
+            drop(pages);
+            lock(&self.kept).push(path.to_string());
+            return true;
+        }
+        pages.insert(path.to_string(), fingerprint);
+        false
+    }
+
+    /// The fingerprints as they are now, to [`RenderCache::restore`] if the pages
+    /// about to be rendered are thrown away (a run with errors: the server keeps
+    /// the last good site, so the next run must compare against that).
+    pub fn snapshot(&self) -> RenderSnapshot {
+        RenderSnapshot {
+            theme: *lock(&self.theme),
+            pages: lock(&self.pages).clone(),
+            deps: lock(&self.deps).clone(),
+            global: *lock(&self.global),
+            incidents: lock(&self.incidents).clone(),
+        }
+    }
+
+    /// Go back to a [`RenderCache::snapshot`].
+    pub fn restore(&self, snapshot: RenderSnapshot) {
+        *lock(&self.theme) = snapshot.theme;
+        *lock(&self.pages) = snapshot.pages;
+        *lock(&self.deps) = snapshot.deps;
+        *lock(&self.global) = snapshot.global;
+        *lock(&self.incidents) = snapshot.incidents;
+        lock(&self.kept).clear();
+    }
+
+    fn forget(&self, path: &str) {
+        lock(&self.pages).remove(path);
+        lock(&self.deps).remove(path);
+    }
+}
+
+/// The page fingerprints of a [`RenderCache`] at one moment.
+#[derive(Debug)]
+pub struct RenderSnapshot {
+    theme: u64,
+    pages: std::collections::HashMap<String, u64>,
+    deps: std::collections::HashMap<String, Vec<u64>>,
+    global: u64,
+    incidents: std::collections::HashMap<u64, u64>,
+}
+
+/// A poisoned lock only means another render thread panicked; the map is still a
+/// valid cache (at worst a page renders again).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A `std::io::Write` that only hashes what is written (SipHash with fixed keys:
+/// stable within a process, which is all a [`RenderCache`] needs).
+struct HashWriter(std::collections::hash_map::DefaultHasher);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::hash::Hasher::write(&mut self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Fingerprint of a page's template and context. The context is taken apart and put
+/// back (tera's `Context` has no borrowed view of its values), which moves, never
+/// copies, the values.
+fn fingerprint(
+    theme: u64,
+    template: &str,
+    context: tera::Context,
+) -> anyhow::Result<(u64, tera::Context)> {
+    use std::hash::Hasher as _;
+    let json = context.into_json();
+    let mut h = HashWriter(std::collections::hash_map::DefaultHasher::new());
+    h.0.write_u64(theme);
+    h.0.write(template.as_bytes());
+    serde_json::to_writer(&mut h, &json)?;
+    Ok((h.0.finish(), tera::Context::from_value(json)?))
+}
+
+/// Fingerprint of the templates (the page fingerprints are only valid for one set).
+fn theme_fingerprint(theme: &Theme) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (name, (text, _)) in &theme.templates {
+        h.write(name.as_bytes());
+        h.write_u8(0);
+        h.write(text.as_bytes());
+        h.write_u8(0);
+    }
+    h.finish()
+}
+
+/// [`render`], skipping the pages whose inputs have not changed since `cache` last
+/// saw them (see [`RenderCache`]). Files that are not pages (feeds' data, static
+/// files, the stylesheet) always go to the sink.
+pub fn render_with(
+    site: &Site,
+    bodies: &Bodies,
+    assets: &Assets<'_>,
+    sink: &Sink<'_>,
+    cache: Option<&RenderCache>,
+) -> anyhow::Result<(usize, Vec<Diagnostic>)> {
     let mut diags = Vec::new();
     let tera = match compile(assets.theme) {
         Ok(t) => t,
@@ -131,27 +424,90 @@ pub fn render(
         cards: Vec::new(),
     };
     ctx.cards = site.incidents.par_iter().map(|i| ctx.card(i)).collect();
-    let work = jobs(&ctx, &site_view);
+    let (work, plans) = jobs(&ctx, &site_view, cache.is_some());
+    let mut dirty: Option<std::collections::HashSet<u64>> = None;
+    let theme_fp = match cache {
+        Some(cache) => {
+            let fp = theme_fingerprint(assets.theme);
+            let mut theme = lock(&cache.theme);
+            if *theme != fp {
+                cache.clear();
+                *theme = fp;
+            }
+            lock(&cache.kept).clear();
+            dirty = cache.changed_incidents(site, bodies, &site_view)?;
+            fp
+        }
+        None => 0,
+    };
+    let id_hashes: Vec<u64> = site
+        .incidents
+        .iter()
+        .map(|inc| id_hash(inc.id.as_str()))
+        .collect();
+    // The patterns of the changed incidents: a story sharing none of them cannot
+    // have a changed incident in its related sections.
+    let dirty_patterns: std::collections::BTreeSet<&Slug> = match &dirty {
+        Some(dirty) => site
+            .incidents
+            .iter()
+            .zip(&id_hashes)
+            .filter(|(_, h)| dirty.contains(h))
+            .flat_map(|(inc, _)| inc.patterns())
+            .collect(),
+        None => Default::default(),
+    };
 
     // Each page goes to the sink as soon as it is rendered; only its path is kept.
     let results: Vec<Result<String, (String, String, String)>> = work
         .into_par_iter()
-        .map(|w| {
-            let job = w();
-            (
-                job.path,
-                job.template,
-                job.source,
-                tera.render(job.template, &job.context),
-            )
+        .enumerate()
+        .map(|(k, w)| -> anyhow::Result<_> {
+            if let (Some(cache), Some((path, shows))) = (cache, plans.get(&k)) {
+                let shown = match shows {
+                    Shows::List(list) => list.clone(),
+                    Shows::Story(i) => {
+                        if let Some(dirty) = &dirty {
+                            if !story_may_change(site, *i, &id_hashes, dirty, &dirty_patterns)
+                                && cache.kept_as_before(path, dirty)
+                            {
+                                return Ok(None);
+                            }
+                        }
+                        story_deps(site, *i)
+                    }
+                };
+                let deps: Vec<u64> = shown.iter().map(|&i| id_hash_of(&id_hashes, i)).collect();
+                if cache.still_valid(path, deps, dirty.as_ref()) {
+                    return Ok(None);
+                }
+            }
+            let mut job = w();
+            if let Some(cache) = cache {
+                let (fp, context) = fingerprint(theme_fp, job.template, job.context)?;
+                job.context = context;
+                if cache.unchanged(&job.path, fp) {
+                    return Ok(None);
+                }
+            }
+            let result = tera.render(job.template, &job.context);
+            if result.is_err() {
+                if let Some(cache) = cache {
+                    cache.forget(&job.path);
+                }
+            }
+            Ok(Some((job.path, job.template, job.source, result)))
         })
-        .map(|(path, template, source, result)| match result {
-            Ok(html) => sink(OutputFile {
+        .filter_map(Result::transpose)
+        .map(|job| match job? {
+            (path, _, _, Ok(html)) => sink(OutputFile {
                 path: path.clone(),
                 bytes: html.into_bytes(),
             })
             .map(|()| Ok(path)),
-            Err(e) => Ok(Err((template.to_string(), source, error_chain(&e)))),
+            (_, template, source, Err(e)) => {
+                Ok(Err((template.to_string(), source, error_chain(&e))))
+            }
         })
         .collect::<anyhow::Result<_>>()?;
 
@@ -918,7 +1274,43 @@ struct TermData {
     incidents: Vec<usize>,
 }
 
-fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
+/// For the pages that show only some incidents (story, term and pattern pages,
+/// pattern feeds), by job index: the output path and which incidents. Every other
+/// page depends on the whole site. Only made for a [`RenderCache`].
+type Plans = std::collections::HashMap<usize, (String, Shows)>;
+
+/// The incidents a page shows.
+enum Shows {
+    /// A list's incidents (all of them, whichever page of it this is: pagination
+    /// moves incidents between its pages).
+    List(Vec<usize>),
+    /// A story page: the story, its related sections and its `related` stories,
+    /// worked out only when needed (see [`RenderCache::story_may_change`]).
+    Story(usize),
+}
+
+/// The incidents a story page shows: itself, its related sections, its `related`.
+fn story_deps(site: &Site, i: usize) -> Vec<usize> {
+    let mut shown = vec![i];
+    for group in site.related_by_pattern(i, RELATED_PER_GROUP) {
+        shown.extend(group.incidents.iter().map(|&(j, _)| j));
+    }
+    shown.extend(
+        site.incidents[i]
+            .related
+            .iter()
+            .filter_map(|id| site.incident_index(id)),
+    );
+    shown
+}
+
+fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, Plans) {
+    let mut plans = Plans::new();
+    let mut plan_page = |k: usize, path: String, shows: Shows| {
+        if plan {
+            plans.insert(k, (path, shows));
+        }
+    };
     let site = ctx.site;
     let per_page = site.config.paginate_by;
     let pages_of = |n: usize| n.div_ceil(per_page).max(1);
@@ -1057,6 +1449,11 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
             for page in 1..=pages_of(t.incidents.len()) {
                 let path = page_path(&base, page);
                 add_sitemap(&path, None);
+                plan_page(
+                    jobs.len(),
+                    format!("{path}index.html"),
+                    Shows::List(t.incidents.clone()),
+                );
                 let (t, base) = (t.clone(), base.clone());
                 jobs.push(Box::new(move || {
                     let description = t.description.clone().unwrap_or_else(|| {
@@ -1163,6 +1560,11 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
             &format!("incidents/{}/", inc.id),
             inc.date.day.map(|_| inc.date.iso()),
         );
+        plan_page(
+            jobs.len(),
+            format!("incidents/{}/index.html", inc.id),
+            Shows::Story(i),
+        );
         jobs.push(Box::new(move || ctx.incident_job(i, sv)));
     }
 
@@ -1216,9 +1618,18 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
         let n = site.by_pattern.get(&p.slug).map_or(0, Vec::len);
         for page in 1..=pages_of(n) {
             add_sitemap(&page_path(&format!("patterns/{}/", p.slug), page), None);
+            let path = page_path(&format!("patterns/{}/", p.slug), page);
+            let list = site.by_pattern.get(&p.slug).cloned().unwrap_or_default();
+            plan_page(jobs.len(), format!("{path}index.html"), Shows::List(list));
             jobs.push(Box::new(move || ctx.pattern_job(pi, page, sv)));
         }
         // One feed per pattern, so readers can follow "new stories about DNS".
+        let list = site.by_pattern.get(&p.slug).cloned().unwrap_or_default();
+        plan_page(
+            jobs.len(),
+            format!("patterns/{}/feed.xml", p.slug),
+            Shows::List(list),
+        );
         jobs.push(Box::new(move || {
             let path = format!("patterns/{}/", p.slug);
             let empty = Vec::new();
@@ -1359,7 +1770,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView) -> Vec<Work<'a>> {
         ),
         source: "robots.txt".into(),
     }));
-    jobs
+    (jobs, plans)
 }
 
 /// Where the search page lives; the static index the exporter writes sits beside it

@@ -97,6 +97,15 @@ pub struct Results {
     pub results: Vec<Hit>,
 }
 
+impl Results {
+    /// The results as `blameless search --json` prints them (and `blameless serve`'s
+    /// `/api/search` answers): a JSON array of {id, title, url, score, snippet,
+    /// patterns, symptoms}.
+    pub fn hits_json(&self) -> String {
+        serde_json::to_string_pretty(&self.results).expect("hits serialize to JSON")
+    }
+}
+
 impl Searcher {
     /// Open the index in `dir` with its side files (written by [`super::write_index`]).
     pub(super) fn open(dir: &std::path::Path, meta: super::IndexMeta) -> anyhow::Result<Self> {

@@ -16,6 +16,7 @@
 //! | `links` | `check --links` against a local server on 127.0.0.1: dead, slow, redirected, flaky links; the cache |
 //! | `hostile` | nothing a story contains can run script on the site |
 //! | `workflows` | the GitHub Actions workflows parse, pin actions by SHA, keep least privilege |
+//! | `serve` | `blameless serve` on 127.0.0.1: pages, live reload after an edit, the escaped error overlay, refused requests (traversal, oversize, Host, Origin), the search API, incremental rebuilds byte-identical to a full build |
 //! | `mutations` | mangled stories never panic; every diagnostic points inside the file |
 //!
 //! Set `BLAMELESS_BLESS=1` to rewrite `expected.txt` files after an intended change,
@@ -36,5 +37,6 @@ mod overrides;
 mod repo_content;
 mod search_cli;
 mod search_quality;
+mod serve;
 mod valid_site;
 mod workflows;

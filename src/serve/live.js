@@ -1,0 +1,39 @@
+// blameless serve: live reload. Served by `blameless serve` only (never part of a
+// built site) and added to every page it serves. Listens to the server's events and
+// reloads the page when it changed, keeping the scroll position across the reload.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var loaded = script ? new URL(script.src).searchParams.get("g") : null;
+  var key = "blameless-serve-scroll:" + location.pathname + location.search;
+  var saved = null;
+  try {
+    saved = sessionStorage.getItem(key);
+    sessionStorage.removeItem(key);
+  } catch (e) { /* storage disabled: reload to the top */ }
+  if (saved) {
+    var xy = saved.split(",").map(Number);
+    var restore = function () { window.scrollTo(xy[0] || 0, xy[1] || 0); };
+    if (document.readyState === "complete") restore();
+    else window.addEventListener("load", restore);
+  }
+  document.documentElement.setAttribute("data-blameless-live", "");
+
+  function reload() {
+    try {
+      sessionStorage.setItem(key, window.scrollX + "," + window.scrollY);
+    } catch (e) { /* ignore */ }
+    location.reload();
+  }
+
+  var events = new EventSource("/__blameless/live");
+  events.addEventListener("hello", function (e) {
+    // A change published between this page's load and the stream's (re)connection.
+    if (loaded !== null && e.data !== loaded) reload();
+  });
+  events.addEventListener("reload", function (e) {
+    loaded = null;
+    var changed = JSON.parse(e.data);
+    if (changed === "*" || changed.indexOf(location.pathname) !== -1) reload();
+  });
+})();

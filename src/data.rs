@@ -18,6 +18,9 @@ use crate::site::Site;
 /// remove or change the meaning of a field; new fields keep the version.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The files this module writes, at the root of the site.
+pub const PATHS: [&str; 2] = ["incidents.json", "incidents.ndjson"];
+
 /// `incidents.json`: the envelope around every record.
 #[derive(Debug, Serialize)]
 pub struct Export<'a> {
@@ -212,35 +215,164 @@ pub fn record<'a>(inc: &'a Incident, base_url: &str) -> Record<'a> {
     }
 }
 
+/// One record serialised for both files: its `incidents.ndjson` line (newline
+/// included) and its element of `incidents.json`'s list, indented as the pretty
+/// printer indents it there. A long-lived process keeps these per incident, so a
+/// rebuild after a one-story edit serialises one record, not all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordText {
+    /// The compact record and a newline.
+    pub line: String,
+    /// The pretty record, every line indented by the envelope's two levels.
+    pub element: String,
+}
+
+/// The [`RecordText`] of one incident.
+pub fn record_text(inc: &Incident, base_url: &str) -> anyhow::Result<RecordText> {
+    let r = record(inc, base_url);
+    let mut line = serde_json::to_string(&r)?;
+    line.push('\n');
+    let pretty = serde_json::to_string_pretty(&r)?;
+    // In the envelope a record sits two levels deep. JSON strings never hold a raw
+    // newline, so every line of the output is one of the printer's own.
+    let mut element = String::with_capacity(pretty.len() + pretty.len() / 4);
+    for (k, l) in pretty.split('\n').enumerate() {
+        if k > 0 {
+            element.push('\n');
+        }
+        element.push_str("    ");
+        element.push_str(l);
+    }
+    Ok(RecordText { line, element })
+}
+
 /// `incidents.json` and `incidents.ndjson`.
 pub fn files(site: &Site, generator: &str) -> anyhow::Result<Vec<OutputFile>> {
+    use rayon::prelude::*;
     let base_url = &site.config.base_url;
-    let records: Vec<Record<'_>> = site.incidents.iter().map(|i| record(i, base_url)).collect();
-    let mut ndjson = Vec::new();
-    for r in &records {
-        serde_json::to_writer(&mut ndjson, r)?;
-        ndjson.push(b'\n');
-    }
-    let export = Export {
+    let texts: Vec<RecordText> = site
+        .incidents
+        .par_iter()
+        .map(|i| record_text(i, base_url))
+        .collect::<anyhow::Result<_>>()?;
+    let texts: Vec<&RecordText> = texts.iter().collect();
+    files_from(site, generator, &texts)
+}
+
+/// `incidents.json` and `incidents.ndjson` from every incident's [`RecordText`], in
+/// site order: the bytes [`files`] gives.
+pub fn files_from(
+    site: &Site,
+    generator: &str,
+    records: &[&RecordText],
+) -> anyhow::Result<Vec<OutputFile>> {
+    let envelope = Export {
         version: FORMAT_VERSION,
         generator,
         site: ExportSite {
             title: &site.config.title,
-            base_url,
+            base_url: &site.config.base_url,
         },
         count: records.len(),
-        incidents: records,
+        incidents: Vec::new(),
     };
-    let mut json = serde_json::to_vec_pretty(&export)?;
-    json.push(b'\n');
     Ok(vec![
         OutputFile {
-            path: "incidents.json".into(),
-            bytes: json,
+            path: PATHS[0].into(),
+            bytes: pretty_export(&envelope, records)?,
         },
         OutputFile {
-            path: "incidents.ndjson".into(),
-            bytes: ndjson,
+            path: PATHS[1].into(),
+            bytes: records.iter().flat_map(|r| r.line.bytes()).collect(),
         },
     ])
+}
+
+/// `serde_json::to_vec_pretty` of `envelope` with `records` as its incidents, from
+/// the records' elements (the envelope is printed with an empty list, which is then
+/// opened up).
+fn pretty_export(envelope: &Export<'_>, records: &[&RecordText]) -> anyhow::Result<Vec<u8>> {
+    let mut json = serde_json::to_vec_pretty(envelope)?;
+    if !records.is_empty() {
+        let tail = b"[]\n}";
+        anyhow::ensure!(json.ends_with(tail), "incidents.json: unexpected envelope");
+        json.truncate(json.len() - tail.len());
+        json.extend_from_slice(b"[\n");
+        for (k, r) in records.iter().enumerate() {
+            if k > 0 {
+                json.extend_from_slice(b",\n");
+            }
+            json.extend_from_slice(r.element.as_bytes());
+        }
+        json.extend_from_slice(b"\n  ]\n}");
+    }
+    json.push(b'\n');
+    Ok(json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incident(id: &str, title: &str, body: &str) -> Incident {
+        let file = crate::source::SourceFile {
+            rel_path: format!("content/incidents/{id}.md"),
+            text: format!(
+                "---\ntitle: {title}\norganization: Acme\ndate: 2020-01-02\nsummary: A \"quoted\" summary.\n\
+                 impact: Everything stopped.\nsources:\n  - url: https://example.com/a\n\
+                 symptoms: [oomkilled]\ncomponents: [coredns]\ntrigger:\n  type: code-deploy\n  description: A deploy.\ncontributing_failures:\n\
+                 \x20 - pattern: dns\n    description: DNS failed.\nresolutions:\n  - action: Fixed it.\n\
+                 \x20   status: done\nlessons: [one, two]\n---\n{body}\n"
+            )
+            .into(),
+        };
+        let vocab = crate::schema::Vocabulary {
+            patterns: ["dns".to_string()].into(),
+            incidents: [id.to_string()].into(),
+            ..Default::default()
+        };
+        let (inc, diags) = crate::schema::incident(&file, &vocab);
+        inc.unwrap_or_else(|| panic!("{diags:?}"))
+    }
+
+    #[test]
+    fn incidents_json_from_record_texts_is_what_the_pretty_printer_writes() -> anyhow::Result<()> {
+        let incs = [
+            incident("a", "First", "Body"),
+            incident(
+                "b",
+                r#""Second: with \\ and \u00e9 \U0001F600 </script>""#,
+                "Other\n\nbody",
+            ),
+        ];
+        for n in 0..=incs.len() {
+            let records: Vec<Record<'_>> = incs[..n]
+                .iter()
+                .map(|i| record(i, "https://kb.example/"))
+                .collect();
+            let texts: Vec<RecordText> = incs[..n]
+                .iter()
+                .map(|i| record_text(i, "https://kb.example/"))
+                .collect::<anyhow::Result<_>>()?;
+            let envelope = |incidents| Export {
+                version: FORMAT_VERSION,
+                generator: "blameless test",
+                site: ExportSite {
+                    title: "KB",
+                    base_url: "https://kb.example/",
+                },
+                count: n,
+                incidents,
+            };
+            let mut expected = serde_json::to_vec_pretty(&envelope(records))?;
+            expected.push(b'\n');
+            let got = pretty_export(&envelope(Vec::new()), &texts.iter().collect::<Vec<_>>())?;
+            assert_eq!(
+                String::from_utf8(got)?,
+                String::from_utf8(expected)?,
+                "{n} records"
+            );
+        }
+        Ok(())
+    }
 }

@@ -107,7 +107,9 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
 /// instead of being sent to the sink again).
 #[derive(Debug, Default)]
 pub struct Cache {
-    incidents: Memo<crate::model::Incident>,
+    /// The files as last read.
+    read: source::ReadCache,
+    incidents: Memo<Arc<crate::model::Incident>>,
     patterns: Memo<crate::model::Pattern>,
     pages: Memo<crate::model::Page>,
     markdown: MarkdownMemo,
@@ -115,13 +117,30 @@ pub struct Cache {
     pub render: render::RenderCache,
 }
 
-/// Rendered Markdown by content path: (key, result).
+/// Rendered Markdown by content path.
 type MarkdownMemo =
-    std::sync::Mutex<std::collections::HashMap<String, (u64, Arc<RenderedMarkdown>)>>;
+    std::sync::Mutex<std::collections::HashMap<String, Memoized<Arc<RenderedMarkdown>>>>;
 
-/// Validation results by content path: (key, result).
-type Memo<T> = std::sync::Mutex<std::collections::HashMap<String, (u64, Validated<T>)>>;
+/// Validation results by content path.
+type Memo<T> = std::sync::Mutex<std::collections::HashMap<String, Memoized<Validated<T>>>>;
 type Validated<T> = (Option<T>, Vec<Diagnostic>);
+
+/// A result and what it was computed from: a file's text (compared by pointer
+/// first: an unchanged file keeps the text it was read into) and a salt standing
+/// for everything else it depends on.
+#[derive(Debug)]
+struct Memoized<T> {
+    salt: u64,
+    text: Arc<str>,
+    value: T,
+}
+
+impl<T: Clone> Memoized<T> {
+    fn get(&self, salt: u64, text: &Arc<str>) -> Option<T> {
+        let same = self.salt == salt && (Arc::ptr_eq(&self.text, text) || self.text == *text);
+        same.then(|| self.value.clone())
+    }
+}
 
 /// A hash of `parts`, stable within the process (the caches never leave it).
 fn memo_key(parts: &[&[u8]]) -> u64 {
@@ -225,7 +244,7 @@ fn run_stages(
         }
     }
     let mut timer = StageTimer::from_env();
-    let sources = source::load(root)?;
+    let sources = source::load_with(root, work.cache.map(|c| &c.read))?;
     timer.stage("load");
     let mut diags = sources.diagnostics.clone();
 
@@ -315,7 +334,10 @@ fn run_stages(
     let (incidents, mut d) = validate_all(
         &sources.incidents,
         cache.map(|c| (&c.incidents, vocab_key)),
-        |f| schema::incident(f, &vocab),
+        |f| {
+            let (incident, d) = schema::incident(f, &vocab);
+            (incident.map(Arc::new), d)
+        },
     );
     timer.stage("validate");
     diags.append(&mut d);
@@ -509,14 +531,19 @@ fn validate_all<T: Send + Clone>(
             let Some((memo, salt)) = memo else {
                 return f(file);
             };
-            let key = memo_key(&[&salt.to_le_bytes(), file.text.as_bytes()]);
-            if let Some((k, v)) = lock(memo).get(&file.rel_path) {
-                if *k == key {
-                    return v.clone();
-                }
+            if let Some(v) = lock(memo)
+                .get(&file.rel_path)
+                .and_then(|m| m.get(salt, &file.text))
+            {
+                return v;
             }
             let v = f(file);
-            lock(memo).insert(file.rel_path.clone(), (key, v.clone()));
+            let entry = Memoized {
+                salt,
+                text: Arc::clone(&file.text),
+                value: v.clone(),
+            };
+            lock(memo).insert(file.rel_path.clone(), entry);
             v
         })
         .collect();
@@ -545,18 +572,20 @@ fn render_bodies(
         let (Some(memo), Some(salt)) = (memo, salt) else {
             return Arc::new(render_markdown(path, body, &config.base_path, urls));
         };
-        let key = memo_key(&[
-            &salt.to_le_bytes(),
-            &body.offset.to_le_bytes(),
-            body.file_text.as_bytes(),
-        ]);
-        if let Some((k, v)) = lock(memo).get(path) {
-            if *k == key {
-                return v.clone();
-            }
+        // The body's offset is a function of the text.
+        if let Some(v) = lock(memo)
+            .get(path)
+            .and_then(|m| m.get(salt, &body.file_text))
+        {
+            return v;
         }
         let v = Arc::new(render_markdown(path, body, &config.base_path, urls));
-        lock(memo).insert(path.to_string(), (key, Arc::clone(&v)));
+        let entry = Memoized {
+            salt,
+            text: Arc::clone(&body.file_text),
+            value: Arc::clone(&v),
+        };
+        lock(memo).insert(path.to_string(), entry);
         v
     };
     let incidents: Vec<Arc<RenderedMarkdown>> = site

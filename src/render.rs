@@ -120,8 +120,73 @@ pub struct RenderCache {
     /// Fingerprint of everything but the incidents (configuration, patterns,
     /// symptoms, pages, the set of incident ids, the site view).
     global: std::sync::Mutex<u64>,
-    /// Incident id hash → fingerprint of the incident and its rendered body.
-    incidents: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
+    /// Incident id hash → fingerprints of the incident (see [`Print`]).
+    incidents: std::sync::Mutex<std::collections::HashMap<u64, Print>>,
+    /// Incident id hash → its data-file record, serialised, with the file text and
+    /// base URL it was made from.
+    records: std::sync::Mutex<std::collections::HashMap<u64, Record>>,
+}
+
+/// A data-file record and what it was made from.
+#[derive(Debug, Clone)]
+struct Record {
+    file_text: Arc<str>,
+    base_url: Arc<str>,
+    text: Arc<crate::data::RecordText>,
+}
+
+/// What a [`RenderCache`] remembers of one incident.
+#[derive(Debug, Clone)]
+struct Print {
+    /// Its file's text, to tell at once (same pointer) that it was not read again.
+    file_text: Arc<str>,
+    /// Its file (path and text): its own page is a function of this and the site.
+    text: u64,
+    /// Every field but the body: all that other pages show of it (cards, related
+    /// lists, pattern pages, feeds).
+    shown: u64,
+    /// What the related-incident ranking and the site order read: its date and its
+    /// patterns.
+    rank: u64,
+}
+
+impl Print {
+    fn of(inc: &Incident) -> Print {
+        use std::hash::Hasher as _;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        h.write(inc.path.as_bytes());
+        h.write(inc.body.file_text.as_bytes());
+        let text = h.finish();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let fields = Incident {
+            body: crate::model::Body {
+                file_text: Arc::from(""),
+                offset: 0,
+            },
+            ..inc.clone()
+        };
+        debug_hash(&mut h, &fields);
+        let shown = h.finish();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        debug_hash(&mut h, &(inc.date, inc.patterns()));
+        Print {
+            file_text: Arc::clone(&inc.body.file_text),
+            text,
+            shown,
+            rank: h.finish(),
+        }
+    }
+}
+
+/// What changed since the last render, when only incidents changed.
+struct Dirty {
+    /// Incidents whose file changed (id hashes): their own pages.
+    text: std::collections::HashSet<u64>,
+    /// Incidents whose fields changed: the pages that show them.
+    shown: std::collections::HashSet<u64>,
+    /// Whether a changed incident's date or patterns changed, so which incidents a
+    /// story's related sections hold may have changed anywhere they share a pattern.
+    ranking: bool,
 }
 
 /// Whether story `i`'s page may show a changed incident now: it changed, it
@@ -175,17 +240,18 @@ impl RenderCache {
         lock(&self.kept).clear();
         lock(&self.deps).clear();
         lock(&self.incidents).clear();
+        lock(&self.records).clear();
     }
 
-    /// The id hashes of the incidents that changed since the last render (their
-    /// fields or their rendered body), or `None` when something else changed and
-    /// every page must be looked at. Records the new state.
+    /// What changed since the last render when only incidents did (their fields
+    /// or their files), or `None` when something else changed and every page must
+    /// be looked at. Records the new state.
     fn changed_incidents(
         &self,
         site: &Site,
         bodies: &Bodies,
         site_view: &SiteView,
-    ) -> anyhow::Result<Option<std::collections::HashSet<u64>>> {
+    ) -> anyhow::Result<Option<Dirty>> {
         use std::hash::Hasher as _;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         debug_hash(&mut h, &site.config);
@@ -203,54 +269,118 @@ impl RenderCache {
         debug_hash(&mut h, &ids);
         h.write(&serde_json::to_vec(site_view)?);
         let global = h.finish();
-        let now: std::collections::HashMap<u64, u64> = site
+        let mut last_global = lock(&self.global);
+        let mut last = lock(&self.incidents);
+        let fresh = *last_global != global || last.is_empty();
+        let now: std::collections::HashMap<u64, Print> = site
             .incidents
             .par_iter()
             .map(|inc| {
                 // A validated incident and its rendered body are functions of its
                 // file's text and of what the global fingerprint covers (the
                 // vocabularies, the set of ids, the base URL), so the text stands
-                // for both; hashing it is much cheaper than their Debug forms.
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                h.write(inc.path.as_bytes());
-                h.write(inc.body.file_text.as_bytes());
-                (id_hash(inc.id.as_str()), h.finish())
+                // for both. An unchanged file keeps the text it was read into, so
+                // only the incidents read again are fingerprinted again.
+                let id = id_hash(inc.id.as_str());
+                let print = match last.get(&id) {
+                    Some(before)
+                        if !fresh && Arc::ptr_eq(&before.file_text, &inc.body.file_text) =>
+                    {
+                        before.clone()
+                    }
+                    _ => Print::of(inc),
+                };
+                (id, print)
             })
             .collect();
-        let mut last_global = lock(&self.global);
-        let mut last = lock(&self.incidents);
-        let changed = if *last_global == global && !last.is_empty() {
-            Some(
-                now.iter()
-                    .filter(|(id, fp)| last.get(id) != Some(fp))
-                    .map(|(id, _)| *id)
-                    .chain(last.keys().filter(|id| !now.contains_key(id)).copied())
-                    .collect(),
-            )
-        } else {
+        let changed = if fresh {
             None
+        } else {
+            let mut dirty = Dirty {
+                text: Default::default(),
+                shown: Default::default(),
+                ranking: false,
+            };
+            for (id, print) in &now {
+                match last.get(id) {
+                    Some(before) if before.text == print.text => {}
+                    Some(before) => {
+                        dirty.text.insert(*id);
+                        if before.shown != print.shown {
+                            dirty.shown.insert(*id);
+                        }
+                        dirty.ranking |= before.rank != print.rank;
+                    }
+                    None => {
+                        dirty.text.insert(*id);
+                        dirty.shown.insert(*id);
+                        dirty.ranking = true;
+                    }
+                }
+            }
+            for id in last.keys().filter(|id| !now.contains_key(id)) {
+                dirty.text.insert(*id);
+                dirty.shown.insert(*id);
+                dirty.ranking = true;
+            }
+            Some(dirty)
         };
         *last_global = global;
         *last = now;
         Ok(changed)
     }
 
+    /// `incidents.json` and `incidents.ndjson`, serialising only the records of the
+    /// incidents whose file (or the base URL) changed since the last render.
+    fn data_files(&self, site: &Site, generator: &str) -> anyhow::Result<Vec<OutputFile>> {
+        let base_url: Arc<str> = Arc::from(site.config.base_url.as_str());
+        let last = std::mem::take(&mut *lock(&self.records));
+        let now: Vec<(u64, Record)> = site
+            .incidents
+            .par_iter()
+            .map(|inc| {
+                let id = id_hash(inc.id.as_str());
+                let record = match last.get(&id) {
+                    Some(r)
+                        if r.base_url == base_url
+                            && Arc::ptr_eq(&r.file_text, &inc.body.file_text) =>
+                    {
+                        r.clone()
+                    }
+                    _ => Record {
+                        file_text: Arc::clone(&inc.body.file_text),
+                        base_url: Arc::clone(&base_url),
+                        text: Arc::new(crate::data::record_text(inc, &base_url)?),
+                    },
+                };
+                Ok((id, record))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let texts: Vec<&crate::data::RecordText> = now.iter().map(|(_, r)| &*r.text).collect();
+        let files = crate::data::files_from(site, generator, &texts)?;
+        *lock(&self.records) = now.into_iter().collect();
+        Ok(files)
+    }
+
     /// Whether the page at `path`, which shows the incidents `deps`, can be kept
     /// without even building its view: it was rendered last time, and neither the
     /// incidents it showed then nor those it shows now changed (`dirty`; `None`:
     /// anything may have changed). Records `deps` otherwise.
+    /// With `exact`, the recorded dependencies must also be `deps` exactly.
     fn still_valid(
         &self,
         path: &str,
         deps: Vec<u64>,
         dirty: Option<&std::collections::HashSet<u64>>,
+        exact: bool,
     ) -> bool {
         if let Some(dirty) = dirty {
             let rendered = lock(&self.pages).contains_key(path);
             let unchanged = rendered
-                && lock(&self.deps)
-                    .get(path)
-                    .is_some_and(|before| !before.iter().chain(&deps).any(|id| dirty.contains(id)));
+                && lock(&self.deps).get(path).is_some_and(|before| {
+                    (!exact || *before == deps)
+                        && !before.iter().chain(&deps).any(|id| dirty.contains(id))
+                });
             if unchanged {
                 lock(&self.kept).push(path.to_string());
                 return true;
@@ -322,7 +452,7 @@ pub struct RenderSnapshot {
     pages: std::collections::HashMap<String, u64>,
     deps: std::collections::HashMap<String, Vec<u64>>,
     global: u64,
-    incidents: std::collections::HashMap<u64, u64>,
+    incidents: std::collections::HashMap<u64, Print>,
 }
 
 /// A poisoned lock only means another render thread panicked; the map is still a
@@ -417,15 +547,21 @@ pub fn render_with(
             search: short_hash(&search_script),
         },
     );
-    let mut ctx = Ctx {
+    let ctx = Ctx {
         site,
         urls: &urls,
         bodies,
-        cards: Vec::new(),
+        cards: (0..site.incidents.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect(),
+        id_hashes: site
+            .incidents
+            .par_iter()
+            .map(|inc| id_hash(inc.id.as_str()))
+            .collect(),
     };
-    ctx.cards = site.incidents.par_iter().map(|i| ctx.card(i)).collect();
     let (work, plans) = jobs(&ctx, &site_view, cache.is_some());
-    let mut dirty: Option<std::collections::HashSet<u64>> = None;
+    let mut dirty: Option<Dirty> = None;
     let theme_fp = match cache {
         Some(cache) => {
             let fp = theme_fingerprint(assets.theme);
@@ -440,22 +576,19 @@ pub fn render_with(
         }
         None => 0,
     };
-    let id_hashes: Vec<u64> = site
-        .incidents
-        .iter()
-        .map(|inc| id_hash(inc.id.as_str()))
-        .collect();
-    // The patterns of the changed incidents: a story sharing none of them cannot
-    // have a changed incident in its related sections.
+    let id_hashes = &ctx.id_hashes;
+    // When the ranking may have changed, the patterns of the changed incidents: a
+    // story sharing none of them cannot have a changed incident in its related
+    // sections.
     let dirty_patterns: std::collections::BTreeSet<&Slug> = match &dirty {
-        Some(dirty) => site
+        Some(dirty) if dirty.ranking => site
             .incidents
             .iter()
-            .zip(&id_hashes)
-            .filter(|(_, h)| dirty.contains(h))
+            .zip(id_hashes)
+            .filter(|(_, h)| dirty.text.contains(h))
             .flat_map(|(inc, _)| inc.patterns())
             .collect(),
-        None => Default::default(),
+        _ => Default::default(),
     };
 
     // Each page goes to the sink as soon as it is rendered; only its path is kept.
@@ -464,22 +597,53 @@ pub fn render_with(
         .enumerate()
         .map(|(k, w)| -> anyhow::Result<_> {
             if let (Some(cache), Some((path, shows))) = (cache, plans.get(&k)) {
-                let shown = match shows {
-                    Shows::List(list) => list.clone(),
+                // Lists show incidents' fields; a story page also shows its own body.
+                let no_change = std::collections::HashSet::new();
+                let (shown, changed, exact) = match shows {
+                    Shows::List(list) => (list.clone(), dirty.as_ref().map(|d| &d.shown), false),
+                    Shows::Page { items, key } => {
+                        let mut deps = vec![*key];
+                        deps.extend(items.iter().map(|&i| id_hash_of(id_hashes, i)));
+                        if cache.still_valid(path, deps, dirty.as_ref().map(|d| &d.shown), true) {
+                            return Ok(None);
+                        }
+                        (Vec::new(), None, false)
+                    }
+                    Shows::Everything | Shows::Nothing => {
+                        let unaffected = dirty
+                            .as_ref()
+                            .is_some_and(|d| matches!(shows, Shows::Nothing) || d.shown.is_empty());
+                        if unaffected && cache.kept_as_before(path, &no_change) {
+                            return Ok(None);
+                        }
+                        (Vec::new(), None, false)
+                    }
                     Shows::Story(i) => {
                         if let Some(dirty) = &dirty {
-                            if !story_may_change(site, *i, &id_hashes, dirty, &dirty_patterns)
-                                && cache.kept_as_before(path, dirty)
-                            {
+                            let may_change = if dirty.ranking {
+                                story_may_change(site, *i, id_hashes, &dirty.text, &dirty_patterns)
+                            } else {
+                                // Every related section holds what it held: only
+                                // the story itself or what it shows of others.
+                                dirty.text.contains(&id_hash_of(id_hashes, *i))
+                            };
+                            let others = if dirty.ranking {
+                                &dirty.text
+                            } else {
+                                &dirty.shown
+                            };
+                            if !may_change && cache.kept_as_before(path, others) {
                                 return Ok(None);
                             }
                         }
-                        story_deps(site, *i)
+                        (story_deps(site, *i), dirty.as_ref().map(|d| &d.text), false)
                     }
                 };
-                let deps: Vec<u64> = shown.iter().map(|&i| id_hash_of(&id_hashes, i)).collect();
-                if cache.still_valid(path, deps, dirty.as_ref()) {
-                    return Ok(None);
+                if !matches!(shows, Shows::Page { .. }) {
+                    let deps: Vec<u64> = shown.iter().map(|&i| id_hash_of(id_hashes, i)).collect();
+                    if cache.still_valid(path, deps, changed, exact) {
+                        return Ok(None);
+                    }
                 }
             }
             let mut job = w();
@@ -562,10 +726,23 @@ pub fn render_with(
         path: crate::jsonschema::PATH.into(),
         bytes: crate::jsonschema::incident_text(&schema_vocab).into_bytes(),
     };
-    for file in crate::data::files(site, &site_view.generator)?
-        .into_iter()
-        .chain([schema])
-    {
+    let data_files = match cache {
+        // The records show every field but the body (and the base URL, which the
+        // site-wide fingerprint covers).
+        Some(cache)
+            if dirty.as_ref().is_some_and(|d| d.shown.is_empty())
+                && !lock(&cache.records).is_empty() =>
+        {
+            for path in crate::data::PATHS {
+                files.push(path.to_string());
+                lock(&cache.kept).push(path.to_string());
+            }
+            Vec::new()
+        }
+        Some(cache) => cache.data_files(site, &site_view.generator)?,
+        None => crate::data::files(site, &site_view.generator)?,
+    };
+    for file in data_files.into_iter().chain([schema]) {
         files.push(file.path.clone());
         sink(file)?;
     }
@@ -712,8 +889,12 @@ struct Ctx<'a> {
     site: &'a Site,
     urls: &'a Urls<'a>,
     bodies: &'a Bodies,
-    /// Every incident's card, built once: a card shows up on a dozen list pages.
-    cards: Vec<IncidentCard>,
+    /// Every incident's card, built once when first needed: a card shows up on a
+    /// dozen list pages, and a rebuild in `serve` needs only a few.
+    cards: Vec<std::sync::OnceLock<IncidentCard>>,
+    /// The hash of every incident's id, in site order (a [`RenderCache`] names
+    /// incidents by them).
+    id_hashes: Vec<u64>,
 }
 
 /// Cache-busting content hashes of the theme's assets.
@@ -859,8 +1040,14 @@ impl Ctx<'_> {
         }
     }
 
+    fn card_of(&self, i: usize) -> IncidentCard {
+        self.cards[i]
+            .get_or_init(|| self.card(&self.site.incidents[i]))
+            .clone()
+    }
+
     fn cards(&self, list: &[usize]) -> Vec<IncidentCard> {
-        list.iter().map(|&i| self.cards[i].clone()).collect()
+        list.iter().map(|&i| self.card_of(i)).collect()
     }
 
     fn incident_ref(&self, i: usize, shared: usize) -> IncidentRef {
@@ -962,7 +1149,7 @@ impl Ctx<'_> {
             .map(|j| self.incident_ref(j, 0))
             .collect();
         IncidentView {
-            card: self.cards[i].clone(),
+            card: self.card_of(i),
             kubernetes_version: inc.kubernetes_version.clone(),
             environment: inc.environment.map(|e| label(e.slug(), e.label())),
             duration_minutes: inc.duration_minutes,
@@ -1111,7 +1298,7 @@ impl Ctx<'_> {
             .map(|&i| {
                 let inc = &self.site.incidents[i];
                 PatternIncident {
-                    incident: self.cards[i].clone(),
+                    incident: self.card_of(i),
                     descriptions: inc
                         .contributing_failures
                         .iter()
@@ -1171,7 +1358,7 @@ impl Ctx<'_> {
             entries: list
                 .iter()
                 .take(FEED_ENTRIES)
-                .map(|&i| self.cards[i].clone())
+                .map(|&i| self.card_of(i))
                 .collect(),
         }
     }
@@ -1287,6 +1474,28 @@ enum Shows {
     /// A story page: the story, its related sections and its `related` stories,
     /// worked out only when needed (see [`RenderCache::story_may_change`]).
     Story(usize),
+    /// One page of a paginated list that shows its own incidents' cards and
+    /// nothing else of any incident; `key` stands for the rest of what it shows
+    /// (the order of the whole list, which places incidents on pages, and the
+    /// list's own title and description).
+    Page { items: Vec<usize>, key: u64 },
+    /// A page that shows something of every incident (counts, the sitemap, the
+    /// site feed): looked at whenever an incident's fields changed.
+    Everything,
+    /// A page that shows nothing of any incident beyond what the site-wide
+    /// fingerprint covers (the number of incidents, of stories per pattern).
+    Nothing,
+}
+
+/// The fingerprint of a list's order (which incident is where).
+fn order_key(ids: &[u64], list: impl Iterator<Item = usize>, extra: &impl std::fmt::Debug) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for i in list {
+        h.write_u64(id_hash_of(ids, i));
+    }
+    debug_hash(&mut h, extra);
+    h.finish()
 }
 
 /// The incidents a story page shows: itself, its related sections, its `related`.
@@ -1421,6 +1630,11 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
         });
         let index_path = format!("{}/", info.kind);
         add_sitemap(&index_path, None);
+        plan_page(
+            jobs.len(),
+            format!("{index_path}index.html"),
+            Shows::Everything,
+        );
         jobs.push(Box::new(move || Job {
             path: format!("{index_path}index.html"),
             template: "taxonomy.html",
@@ -1446,13 +1660,31 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
         for t in terms {
             let t = std::sync::Arc::new(t);
             let base = format!("{}/{}/", info.kind, t.slug);
+            let key = if plan {
+                order_key(
+                    &ctx.id_hashes,
+                    t.incidents.iter().copied(),
+                    &(&t.slug, &t.title, &t.description, &t.synonyms),
+                )
+            } else {
+                0
+            };
             for page in 1..=pages_of(t.incidents.len()) {
                 let path = page_path(&base, page);
                 add_sitemap(&path, None);
                 plan_page(
                     jobs.len(),
                     format!("{path}index.html"),
-                    Shows::List(t.incidents.clone()),
+                    Shows::Page {
+                        items: t
+                            .incidents
+                            .iter()
+                            .copied()
+                            .skip((page - 1) * per_page)
+                            .take(per_page)
+                            .collect(),
+                        key,
+                    },
                 );
                 let (t, base) = (t.clone(), base.clone());
                 jobs.push(Box::new(move || {
@@ -1519,9 +1751,24 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
         patterns: top_patterns.clone(),
     };
     let home_parts = std::sync::Arc::new((browse, top_patterns, top_symptoms, years));
+    let home_key = if plan {
+        order_key(&ctx.id_hashes, 0..site.incidents.len(), &home_parts)
+    } else {
+        0
+    };
     for page in 1..=pages_of(site.incidents.len()) {
         let path = page_path("", page);
         add_sitemap(&path, None);
+        plan_page(
+            jobs.len(),
+            format!("{path}index.html"),
+            Shows::Page {
+                items: ((page - 1) * per_page..site.incidents.len())
+                    .take(per_page)
+                    .collect(),
+                key: home_key,
+            },
+        );
         let parts = home_parts.clone();
         jobs.push(Box::new(move || {
             let shown: Vec<usize> = (0..site.incidents.len())
@@ -1594,6 +1841,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
         })
         .collect();
     add_sitemap("patterns/", None);
+    plan_page(jobs.len(), "patterns/index.html".into(), Shows::Nothing);
     jobs.push(Box::new(move || Job {
         path: "patterns/index.html".into(),
         template: "patterns.html",
@@ -1659,6 +1907,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
     for (pi, page) in site.pages.iter().enumerate() {
         let path = format!("{}/", page.slug);
         add_sitemap(&path, None);
+        plan_page(jobs.len(), format!("{path}index.html"), Shows::Nothing);
         jobs.push(Box::new(move || {
             let body = &ctx.bodies.pages[pi];
             let description = page
@@ -1686,6 +1935,11 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
 
     // The search page: not in the sitemap (it is `noindex`: its content is whatever
     // the query finds).
+    plan_page(
+        jobs.len(),
+        format!("{SEARCH_PATH}index.html"),
+        Shows::Everything,
+    );
     jobs.push(Box::new(move || Job {
         path: format!("{SEARCH_PATH}index.html"),
         template: "search.html",
@@ -1705,6 +1959,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
     }));
 
     // 404, feed, sitemap, robots.
+    plan_page(jobs.len(), "404.html".into(), Shows::Nothing);
     jobs.push(Box::new(move || Job {
         path: "404.html".into(),
         template: "404.html",
@@ -1722,6 +1977,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
         ),
         source: "404.html".into(),
     }));
+    plan_page(jobs.len(), "feed.xml".into(), Shows::Everything);
     jobs.push(Box::new(move || {
         let all: Vec<usize> = (0..site.incidents.len()).collect();
         Job {
@@ -1748,6 +2004,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
         }
     }));
     sitemap.sort_by(|a, b| a.loc.cmp(&b.loc));
+    plan_page(jobs.len(), "sitemap.xml".into(), Shows::Everything);
     jobs.push(Box::new(move || Job {
         path: "sitemap.xml".into(),
         template: "sitemap.xml",
@@ -1759,6 +2016,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
         ),
         source: "sitemap.xml".into(),
     }));
+    plan_page(jobs.len(), "robots.txt".into(), Shows::Nothing);
     jobs.push(Box::new(move || Job {
         path: "robots.txt".into(),
         template: "robots.txt",

@@ -613,7 +613,7 @@ fn front_matter(
     ) {
         Ok(node) => {
             let body = Body {
-                file_text: Arc::from(file.text.as_str()),
+                file_text: Arc::clone(&file.text),
                 offset: split.body_start,
             };
             Some((node, body))
@@ -631,7 +631,7 @@ pub fn body(file: &SourceFile) -> Option<Body> {
     let index = LineIndex::new(&file.text);
     let split = frontmatter::split(&file.rel_path, &file.text, &index).ok()?;
     Some(Body {
-        file_text: Arc::from(file.text.as_str()),
+        file_text: Arc::clone(&file.text),
         offset: split.body_start,
     })
 }

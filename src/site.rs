@@ -28,7 +28,7 @@ pub struct Site {
     /// `site.yaml`.
     pub config: SiteConfig,
     /// Newest first (date descending, then id).
-    pub incidents: Vec<Incident>,
+    pub incidents: Vec<std::sync::Arc<Incident>>,
     /// By slug.
     pub patterns: Vec<Pattern>,
     /// In vocabulary order.
@@ -85,7 +85,7 @@ pub const RESERVED_PAGE_SLUGS: &[&str] = &[
 /// Assemble the site from validated parts.
 pub fn assemble(
     config: SiteConfig,
-    mut incidents: Vec<Incident>,
+    mut incidents: Vec<std::sync::Arc<Incident>>,
     mut patterns: Vec<Pattern>,
     symptoms: Vec<Symptom>,
     mut pages: Vec<Page>,

@@ -19,6 +19,8 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context as _};
 use rayon::prelude::*;
@@ -73,7 +75,7 @@ pub struct SourceFile {
     pub rel_path: String,
     /// The text: valid UTF-8, one leading BOM removed, CRLF folded to LF. Lines and
     /// columns of this text are those of the original file.
-    pub text: String,
+    pub text: std::sync::Arc<str>,
 }
 
 /// One file of the site's `static/` directory, copied to the output as is.
@@ -170,6 +172,43 @@ pub fn check_root(root: &Path) -> anyhow::Result<()> {
 /// Environment problems (the root or its `site.yaml` or `content/` is missing) are
 /// errors; every content problem becomes a diagnostic in the returned [`Sources`].
 pub fn load(root: &Path) -> anyhow::Result<Sources> {
+    load_with(root, None)
+}
+
+/// What a long-lived process keeps between loads: each file's decoded contents and
+/// the metadata it was read under. A file whose size and modification time are
+/// those of its last read is not read again, unless that time was too close to the
+/// read for a later write to be sure to change it (file systems with coarse
+/// timestamps). The walk and its checks run every time.
+#[derive(Debug, Default)]
+pub struct ReadCache {
+    files: std::sync::Mutex<std::collections::HashMap<String, Cached>>,
+}
+
+/// One file in a [`ReadCache`].
+#[derive(Debug, Clone)]
+struct Cached {
+    len: u64,
+    modified: SystemTime,
+    read_at: SystemTime,
+    loaded: Loaded,
+}
+
+/// How long after a file's modification time a read may still miss a write in the
+/// same timestamp tick (FAT has 2 s; most file systems have nanoseconds).
+const TIMESTAMP_SLACK: Duration = Duration::from_secs(2);
+
+/// The contents of `job`'s file from the last load, if it cannot have changed since.
+fn reusable(old: &std::collections::HashMap<String, Cached>, job: &Job) -> Option<Loaded> {
+    let hit = old.get(&job.rel)?;
+    let modified = job.modified?;
+    let settled = modified + TIMESTAMP_SLACK < hit.read_at;
+    (settled && hit.len == job.len && hit.modified == modified).then(|| hit.loaded.clone())
+}
+
+/// [`load`], reusing and updating `cache` when given (see [`ReadCache`]); the result
+/// is the same as without it.
+pub fn load_with(root: &Path, cache: Option<&ReadCache>) -> anyhow::Result<Sources> {
     check_root(root)?;
     let mut walker = Walker { diags: Vec::new() };
     let mut jobs = Vec::new();
@@ -182,10 +221,16 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
             bail!("no site.yaml in {} (is --root right?)", root.display())
         }
         _ => match walker.inspect(&site_abs, SITE_CONFIG, "") {
-            Kind::File(len) => {
+            Kind::File(len, modified) => {
                 walker.accept(
                     &mut jobs,
-                    Job::new(site_abs, SITE_CONFIG.into(), Area::SiteConfig, len),
+                    Job::new(
+                        site_abs,
+                        SITE_CONFIG.into(),
+                        Area::SiteConfig,
+                        len,
+                        modified,
+                    ),
                 );
             }
             Kind::Dir => {
@@ -228,11 +273,14 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
             Kind::Dir => {
                 for found in walker.walk_tree(&abs, dir, 0, &label, Junk::KnownOnly) {
                     if !found.rejected && walker.check_plain_name(&found.rel, &found.name) {
-                        walker.accept(&mut jobs, Job::new(found.abs, found.rel, area, found.len));
+                        walker.accept(
+                            &mut jobs,
+                            Job::new(found.abs, found.rel, area, found.len, found.modified),
+                        );
                     }
                 }
             }
-            Kind::File(_) => walker.diags.push(Diagnostic::error(
+            Kind::File(..) => walker.diags.push(Diagnostic::error(
                 dir,
                 1,
                 1,
@@ -246,21 +294,40 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
     walker.limit_static_total(&mut jobs);
 
     // Read and decode in parallel; `collect` keeps the (sorted) order of the jobs.
-    let results: Vec<(Job, Result<Loaded, Diagnostic>)> = jobs
+    let old = cache
+        .map(|c| std::mem::take(&mut *c.files.lock().unwrap_or_else(|e| e.into_inner())))
+        .unwrap_or_default();
+    let read_at = SystemTime::now();
+    let results: Vec<(Job, Result<Loaded, Diagnostic>, Option<Cached>)> = jobs
         .into_par_iter()
         .map(|job| {
+            if let Some(loaded) = cache.and_then(|_| reusable(&old, &job)) {
+                let kept = old.get(&job.rel).cloned();
+                return (job, Ok(loaded), kept);
+            }
             let result = read_job(&job).and_then(|bytes| match job.area {
-                Area::Static => Ok(Loaded::Bytes(bytes)),
-                _ => decode(&job.rel, &bytes).map(Loaded::Text),
+                Area::Static => Ok(Loaded::Bytes(bytes.into())),
+                _ => decode(&job.rel, &bytes).map(|t| Loaded::Text(t.into())),
             });
-            (job, result)
+            let entry = match (&result, job.modified) {
+                (Ok(loaded), Some(modified)) if cache.is_some() => Some(Cached {
+                    len: job.len,
+                    modified,
+                    read_at,
+                    loaded: loaded.clone(),
+                }),
+                _ => None,
+            };
+            (job, result, entry)
         })
         .collect();
+    drop(old);
+    let mut next = std::collections::HashMap::new();
 
     let mut sources = Sources {
         site_config: SourceFile {
             rel_path: SITE_CONFIG.to_string(),
-            text: String::new(),
+            text: std::sync::Arc::from(""),
         },
         incidents: Vec::new(),
         patterns: Vec::new(),
@@ -271,12 +338,18 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
         failed,
         diagnostics: walker.diags,
     };
-    for (job, result) in results {
+    for (job, result, entry) in results {
+        if let Some(entry) = entry {
+            next.insert(job.rel.clone(), entry);
+        }
         let text = match result {
             Ok(Loaded::Text(text)) => text,
             Ok(Loaded::Bytes(bytes)) => {
                 let rel_path = strip_dir(&job.rel, "static/");
-                sources.static_files.push(StaticFile { rel_path, bytes });
+                sources.static_files.push(StaticFile {
+                    rel_path,
+                    bytes: bytes.to_vec(),
+                });
                 continue;
             }
             Err(d) => {
@@ -303,6 +376,9 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
             Area::Static => {}
         }
     }
+    if let Some(cache) = cache {
+        *cache.files.lock().unwrap_or_else(|e| e.into_inner()) = next;
+    }
     sources.failed.sort();
     sources.failed.dedup();
     diagnostics::sort(&mut sources.diagnostics);
@@ -328,15 +404,18 @@ struct Job {
     area: Area,
     /// Size from the walk's metadata.
     len: u64,
+    /// Modification time from the walk's metadata.
+    modified: Option<SystemTime>,
 }
 
 impl Job {
-    fn new(abs: PathBuf, rel: String, area: Area, len: u64) -> Self {
+    fn new(abs: PathBuf, rel: String, area: Area, len: u64, modified: Option<SystemTime>) -> Self {
         Job {
             abs,
             rel,
             area,
             len,
+            modified,
         }
     }
 
@@ -435,18 +514,18 @@ fn decode(rel: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
 }
 
 /// A file's contents after reading (and decoding, for text files).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Loaded {
-    Text(String),
-    Bytes(Vec<u8>),
+    Text(Arc<str>),
+    Bytes(Arc<[u8]>),
 }
 
 /// What [`Walker::inspect`] found at a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Dir,
-    /// A regular file and its length from the metadata.
-    File(u64),
+    /// A regular file, its length and modification time from the metadata.
+    File(u64, Option<SystemTime>),
     /// A link, a special file or unreadable metadata, already reported.
     Rejected,
 }
@@ -459,6 +538,7 @@ struct Found {
     rel: String,
     name: String,
     len: u64,
+    modified: Option<SystemTime>,
     /// Already reported (a link, a special file…); must not be read.
     rejected: bool,
 }
@@ -527,7 +607,7 @@ impl Walker {
         } else if ft.is_dir() {
             Kind::Dir
         } else if ft.is_file() {
-            Kind::File(meta.len())
+            Kind::File(meta.len(), meta.modified().ok())
         } else {
             self.error(rel, "not a regular file");
             Kind::Rejected
@@ -609,11 +689,12 @@ impl Walker {
                         }
                         stack.push((entry_abs, entry_rel, depth + 1));
                     }
-                    Kind::File(len) => files.push(Found {
+                    Kind::File(len, modified) => files.push(Found {
                         abs: entry_abs,
                         rel: entry_rel,
                         name,
                         len,
+                        modified,
                         rejected: false,
                     }),
                     Kind::Rejected => files.push(Found {
@@ -621,6 +702,7 @@ impl Walker {
                         rel: entry_rel,
                         name,
                         len: 0,
+                        modified: None,
                         rejected: true,
                     }),
                 }
@@ -646,8 +728,11 @@ impl Walker {
                 (Some(k), _, Kind::Dir) => {
                     self.walk_kind(k, &entry_abs, &entry_rel, jobs, failed);
                 }
-                (None, "symptoms.yaml", Kind::File(len)) => {
-                    self.accept(jobs, Job::new(entry_abs, entry_rel, Area::Symptoms, len));
+                (None, "symptoms.yaml", Kind::File(len, modified)) => {
+                    self.accept(
+                        jobs,
+                        Job::new(entry_abs, entry_rel, Area::Symptoms, len, modified),
+                    );
                 }
                 _ => {
                     self.error(&entry_rel, "unexpected entry in content/").help = Some(
@@ -755,7 +840,13 @@ impl Walker {
                 continue;
             }
             seen.insert(stem, found.rel.clone());
-            jobs.push(Job::new(found.abs, found.rel, Area::Content(k), found.len));
+            jobs.push(Job::new(
+                found.abs,
+                found.rel,
+                Area::Content(k),
+                found.len,
+                found.modified,
+            ));
         }
     }
 
@@ -1023,6 +1114,68 @@ mod tests {
         files.iter().map(|f| f.rel_path.as_str()).collect()
     }
 
+    /// Set a file's modification time `secs` seconds into the past.
+    fn age(root: &Path, rel: &str, secs: u64) -> TestResult {
+        let file = File::options().write(true).open(root.join(rel))?;
+        file.set_modified(SystemTime::now() - Duration::from_secs(secs))?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_read_cache_rereads_only_files_that_changed_and_loads_the_same() -> TestResult {
+        let dir = site()?;
+        let root = dir.path();
+        let (a, b) = ("content/incidents/a.md", "content/incidents/b.md");
+        write(root, a, "---\ntitle: a\n---\n")?;
+        write(root, b, "---\ntitle: b\n---\n")?;
+        for rel in [a, b, "site.yaml"] {
+            age(root, rel, 60)?;
+        }
+        let cache = ReadCache::default();
+        let first = load_with(root, Some(&cache))?;
+        let second = load_with(root, Some(&cache))?;
+        // Settled files are not read again: the very same text comes back.
+        assert!(Arc::ptr_eq(
+            &first.incidents[0].text,
+            &second.incidents[0].text
+        ));
+        assert!(Arc::ptr_eq(
+            &first.incidents[1].text,
+            &second.incidents[1].text
+        ));
+
+        // A changed file is read again (same size: the time tells), and one just
+        // written is read again every time until its time has settled.
+        write(root, b, "---\ntitle: c\n---\n")?;
+        age(root, b, 30)?;
+        let third = load_with(root, Some(&cache))?;
+        assert_eq!(&*third.incidents[1].text, "---\ntitle: c\n---\n");
+        assert!(Arc::ptr_eq(
+            &first.incidents[0].text,
+            &third.incidents[0].text
+        ));
+        write(root, b, "---\ntitle: e\n---\n")?;
+        let fourth = load_with(root, Some(&cache))?;
+        assert_eq!(&*fourth.incidents[1].text, "---\ntitle: e\n---\n");
+        let again = load_with(root, Some(&cache))?;
+        assert!(!Arc::ptr_eq(
+            &fourth.incidents[1].text,
+            &again.incidents[1].text
+        ));
+
+        // A removed file is gone, a new one appears; the result is a plain load's.
+        fs::remove_file(root.join(a))?;
+        write(root, "content/incidents/d.md", "---\ntitle: d\n---\n")?;
+        let fifth = load_with(root, Some(&cache))?;
+        let plain = load(root)?;
+        assert_eq!(
+            rels(&fifth.incidents),
+            ["content/incidents/b.md", "content/incidents/d.md"]
+        );
+        assert_eq!(format!("{fifth:?}"), format!("{plain:?}"));
+        Ok(())
+    }
+
     #[test]
     fn loads_a_valid_site_sorted() -> TestResult {
         let dir = site()?;
@@ -1038,7 +1191,7 @@ mod tests {
         write(root, "static/.well-known/security.txt", "x")?;
         let s = load(root)?;
         assert_eq!(report(&s), Vec::<String>::new());
-        assert_eq!(s.site_config.text, "title: t\n");
+        assert_eq!(&*s.site_config.text, "title: t\n");
         assert!(!s.site_config_failed());
         assert_eq!(
             rels(&s.incidents),
@@ -1102,7 +1255,7 @@ mod tests {
         write(root, "content/incidents/b.md", "---\ntitle: x\n---\nbody\n")?;
         let s = load(root)?;
         assert_eq!(report(&s), Vec::<String>::new());
-        assert_eq!(s.incidents[0].text, "---\ntitle: x\n---\nbody\n");
+        assert_eq!(&*s.incidents[0].text, "---\ntitle: x\n---\nbody\n");
         assert_eq!(s.incidents[0].text, s.incidents[1].text);
         // Only one BOM is removed.
         assert_eq!(
@@ -1426,7 +1579,7 @@ mod tests {
             ["site.yaml:1:1: symbolic links are not allowed (points to `/etc/passwd`)"]
         );
         assert!(s.site_config_failed());
-        assert_eq!(s.site_config.text, "");
+        assert_eq!(&*s.site_config.text, "");
         Ok(())
     }
 

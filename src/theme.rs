@@ -38,7 +38,7 @@ pub fn merge(site_templates: &[SourceFile], site_static: &[StaticFile]) -> Theme
         .map(|(name, text)| ((*name).to_string(), ((*text).to_string(), Origin::Embedded)))
         .collect();
     for t in site_templates {
-        templates.insert(t.rel_path.clone(), (t.text.clone(), Origin::Site));
+        templates.insert(t.rel_path.clone(), (t.text.to_string(), Origin::Site));
     }
     let mut static_files: BTreeMap<String, Vec<u8>> = embedded::STATIC
         .iter()

@@ -398,6 +398,8 @@ fn assert_matches_full_build(site: &SiteTest, serve: &Serve, step: &str) {
 #[test]
 fn incremental_rebuilds_leave_the_bytes_of_a_full_build() {
     let mut site = SiteTest::fixture("valid");
+    // Short pages, so that lists paginate once the copies below exist.
+    site.replace("site.yaml", "language: en", "language: en\npaginate_by: 5");
     let serve = start(&site);
     let story = "/incidents/2018-beta-scheduler-pileup/";
     assert_matches_full_build(&site, &serve, "first build");
@@ -477,5 +479,40 @@ fn incremental_rebuilds_leave_the_bytes_of_a_full_build() {
         });
     }
     assert_matches_full_build(&site, &serve, "a story not shown leaves a pattern");
+    // Its body alone: only its own page shows it.
+    site.replace(
+        STORY,
+        "A short story, edited.",
+        "A short story, edited twice.",
+    );
+    wait_for(&serve, story, |_, b| b.contains("edited twice"));
+    assert_matches_full_build(&site, &serve, "body only");
+    // A summary: the cards of every list it is on, and other stories' related
+    // sections, but no ranking.
+    let copy = "content/incidents/2017-copy-3.md";
+    let summary = "summary: Throttled pods that all ran on one busy node";
+    site.replace(
+        copy,
+        summary,
+        "summary: SUMMARY-COPY-3 throttled pods on one node",
+    );
+    wait_for(&serve, "/incidents/2017-copy-3/", |_, b| {
+        b.contains("SUMMARY-COPY-3")
+    });
+    assert_matches_full_build(&site, &serve, "summary");
+    // A date that moves a story across the pages of every paginated list.
+    site.replace(copy, "date: \"2022-03\"", "date: \"2023-06-01\"");
+    wait_for(&serve, "/incidents/2017-copy-3/", |_, b| b.contains("2023"));
+    assert_matches_full_build(&site, &serve, "date across pages");
+    // An explicit `related` link: that story's page shows the other one.
+    site.replace(
+        "content/incidents/2017-copy-5.md",
+        "tags: [scheduler]",
+        "tags: [scheduler]\nrelated: [2020-alpha-node-oom]",
+    );
+    wait_for(&serve, "/incidents/2017-copy-5/", |_, b| {
+        b.contains("/incidents/2020-alpha-node-oom/")
+    });
+    assert_matches_full_build(&site, &serve, "related");
     serve.stop();
 }

@@ -120,6 +120,8 @@ pub struct RenderCache {
     /// Fingerprint of everything but the incidents (configuration, patterns,
     /// symptoms, pages, the set of incident ids, the site view).
     global: std::sync::Mutex<u64>,
+    /// Fingerprint of each pattern (and its body), in site order.
+    patterns: std::sync::Mutex<Vec<u64>>,
     /// Incident id hash → fingerprints of the incident (see [`Print`]).
     incidents: std::sync::Mutex<std::collections::HashMap<u64, Print>>,
     /// Incident id hash → its data-file record, serialised, with the file text and
@@ -187,6 +189,9 @@ struct Dirty {
     /// Whether a changed incident's date or patterns changed, so which incidents a
     /// story's related sections hold may have changed anywhere they share a pattern.
     ranking: bool,
+    /// The patterns (indexes) whose file changed. The incidents that name one
+    /// show it (chips, chain, related sections) and are in `text` and `shown`.
+    patterns: std::collections::BTreeSet<usize>,
 }
 
 /// Whether story `i`'s page may show a changed incident now: it changed, it
@@ -240,6 +245,7 @@ impl RenderCache {
         lock(&self.kept).clear();
         lock(&self.deps).clear();
         lock(&self.incidents).clear();
+        lock(&self.patterns).clear();
         lock(&self.records).clear();
     }
 
@@ -255,10 +261,12 @@ impl RenderCache {
         use std::hash::Hasher as _;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         debug_hash(&mut h, &site.config);
-        debug_hash(&mut h, &site.patterns);
+        // The patterns themselves are compared one by one (below); which exist is
+        // site-wide.
+        let slugs: Vec<&Slug> = site.patterns.iter().map(|p| &p.slug).collect();
+        debug_hash(&mut h, &slugs);
         debug_hash(&mut h, &site.symptoms);
         debug_hash(&mut h, &site.pages);
-        debug_hash(&mut h, &bodies.patterns);
         debug_hash(&mut h, &bodies.pages);
         // Story pages say how many other stories share each pattern.
         let sizes: Vec<(&Slug, usize)> =
@@ -269,6 +277,17 @@ impl RenderCache {
         debug_hash(&mut h, &ids);
         h.write(&serde_json::to_vec(site_view)?);
         let global = h.finish();
+        let pattern_prints: Vec<u64> = site
+            .patterns
+            .iter()
+            .zip(&bodies.patterns)
+            .map(|(p, body)| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                debug_hash(&mut h, &(p, body));
+                h.finish()
+            })
+            .collect();
+        let mut last_patterns = lock(&self.patterns);
         let mut last_global = lock(&self.global);
         let mut last = lock(&self.incidents);
         let fresh = *last_global != global || last.is_empty();
@@ -300,7 +319,30 @@ impl RenderCache {
                 text: Default::default(),
                 shown: Default::default(),
                 ranking: false,
+                patterns: (0..pattern_prints.len())
+                    .filter(|&k| last_patterns.get(k) != pattern_prints.get(k))
+                    .collect(),
             };
+            if !dirty.patterns.is_empty() {
+                let slugs: std::collections::BTreeSet<&Slug> = dirty
+                    .patterns
+                    .iter()
+                    .map(|&k| &site.patterns[k].slug)
+                    .collect();
+                for inc in &site.incidents {
+                    let names = inc.patterns().into_iter().any(|p| slugs.contains(p))
+                        || inc
+                            .resolutions
+                            .iter()
+                            .flat_map(|r| &r.patterns)
+                            .any(|p| slugs.contains(p));
+                    if names {
+                        let id = id_hash(inc.id.as_str());
+                        dirty.text.insert(id);
+                        dirty.shown.insert(id);
+                    }
+                }
+            }
             for (id, print) in &now {
                 match last.get(id) {
                     Some(before) if before.text == print.text => {}
@@ -327,6 +369,7 @@ impl RenderCache {
         };
         *last_global = global;
         *last = now;
+        *last_patterns = pattern_prints;
         Ok(changed)
     }
 
@@ -425,6 +468,7 @@ impl RenderCache {
             pages: lock(&self.pages).clone(),
             deps: lock(&self.deps).clone(),
             global: *lock(&self.global),
+            patterns: lock(&self.patterns).clone(),
             incidents: lock(&self.incidents).clone(),
         }
     }
@@ -435,6 +479,7 @@ impl RenderCache {
         *lock(&self.pages) = snapshot.pages;
         *lock(&self.deps) = snapshot.deps;
         *lock(&self.global) = snapshot.global;
+        *lock(&self.patterns) = snapshot.patterns;
         *lock(&self.incidents) = snapshot.incidents;
         lock(&self.kept).clear();
     }
@@ -452,6 +497,7 @@ pub struct RenderSnapshot {
     pages: std::collections::HashMap<String, u64>,
     deps: std::collections::HashMap<String, Vec<u64>>,
     global: u64,
+    patterns: Vec<u64>,
     incidents: std::collections::HashMap<u64, Print>,
 }
 
@@ -600,7 +646,10 @@ pub fn render_with(
                 // Lists show incidents' fields; a story page also shows its own body.
                 let no_change = std::collections::HashSet::new();
                 let (shown, changed, exact) = match shows {
-                    Shows::List(list) => (list.clone(), dirty.as_ref().map(|d| &d.shown), false),
+                    Shows::Pattern(pi, list) => {
+                        let changed = dirty.as_ref().filter(|d| !d.patterns.contains(pi));
+                        (list.clone(), changed.map(|d| &d.shown), false)
+                    }
                     Shows::Page { items, key } => {
                         let mut deps = vec![*key];
                         deps.extend(items.iter().map(|&i| id_hash_of(id_hashes, i)));
@@ -610,9 +659,10 @@ pub fn render_with(
                         (Vec::new(), None, false)
                     }
                     Shows::Everything | Shows::Nothing => {
-                        let unaffected = dirty
-                            .as_ref()
-                            .is_some_and(|d| matches!(shows, Shows::Nothing) || d.shown.is_empty());
+                        let unaffected = dirty.as_ref().is_some_and(|d| {
+                            d.patterns.is_empty()
+                                && (matches!(shows, Shows::Nothing) || d.shown.is_empty())
+                        });
                         if unaffected && cache.kept_as_before(path, &no_change) {
                             return Ok(None);
                         }
@@ -1468,9 +1518,10 @@ type Plans = std::collections::HashMap<usize, (String, Shows)>;
 
 /// The incidents a page shows.
 enum Shows {
-    /// A list's incidents (all of them, whichever page of it this is: pagination
-    /// moves incidents between its pages).
-    List(Vec<usize>),
+    /// A pattern's page or feed: the pattern and its incidents (all of them,
+    /// whichever page this is: pagination moves incidents between its pages, and
+    /// the page sums up their resolutions and co-occurring patterns).
+    Pattern(usize, Vec<usize>),
     /// A story page: the story, its related sections and its `related` stories,
     /// worked out only when needed (see [`RenderCache::story_may_change`]).
     Story(usize),
@@ -1868,7 +1919,11 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
             add_sitemap(&page_path(&format!("patterns/{}/", p.slug), page), None);
             let path = page_path(&format!("patterns/{}/", p.slug), page);
             let list = site.by_pattern.get(&p.slug).cloned().unwrap_or_default();
-            plan_page(jobs.len(), format!("{path}index.html"), Shows::List(list));
+            plan_page(
+                jobs.len(),
+                format!("{path}index.html"),
+                Shows::Pattern(pi, list),
+            );
             jobs.push(Box::new(move || ctx.pattern_job(pi, page, sv)));
         }
         // One feed per pattern, so readers can follow "new stories about DNS".
@@ -1876,7 +1931,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
         plan_page(
             jobs.len(),
             format!("patterns/{}/feed.xml", p.slug),
-            Shows::List(list),
+            Shows::Pattern(pi, list),
         );
         jobs.push(Box::new(move || {
             let path = format!("patterns/{}/", p.slug);

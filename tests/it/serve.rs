@@ -514,5 +514,20 @@ fn incremental_rebuilds_leave_the_bytes_of_a_full_build() {
         b.contains("/incidents/2020-alpha-node-oom/")
     });
     assert_matches_full_build(&site, &serve, "related");
+    // A pattern no story names yet, then its title: its own pages and the
+    // patterns index show it, no story does.
+    site.write(
+        "content/patterns/quota-exhaustion.md",
+        "---\ntitle: Quota exhaustion\nsummary: A quota ran out.\ncategory: resources\n---\n\nBody.\n",
+    );
+    wait_for(&serve, "/patterns/quota-exhaustion/", |s, _| s == 200);
+    assert_matches_full_build(&site, &serve, "new pattern");
+    site.replace(
+        "content/patterns/quota-exhaustion.md",
+        "title: Quota exhaustion",
+        "title: Quota ran dry",
+    );
+    wait_for(&serve, "/patterns/", |_, b| b.contains("Quota ran dry"));
+    assert_matches_full_build(&site, &serve, "title of a pattern no story names");
     serve.stop();
 }

@@ -70,6 +70,19 @@ impl Anchors {
         }
     }
 
+    /// The ids of the wanted pages that did not pass [`Anchors::record`] (a
+    /// long-lived process keeps the pages whose inputs did not change), from `known`.
+    pub fn fill(&self, known: impl Fn(&str) -> Option<BTreeSet<String>>) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        for output in self.wanted.keys() {
+            if !seen.contains_key(output) {
+                if let Some(ids) = known(output) {
+                    seen.insert(output.clone(), ids);
+                }
+            }
+        }
+    }
+
     /// One error per fragment that no element of its (rendered) target has.
     pub fn check(self) -> Vec<Diagnostic> {
         let seen = self.seen.into_inner().unwrap_or_else(|e| e.into_inner());

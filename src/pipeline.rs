@@ -115,6 +115,8 @@ pub struct Cache {
     markdown: MarkdownMemo,
     /// Fingerprints of the rendered pages.
     pub render: render::RenderCache,
+    /// The element ids of each content page as last rendered (see `anchors`).
+    ids: std::sync::Mutex<std::collections::HashMap<String, BTreeSet<String>>>,
 }
 
 /// Rendered Markdown by content path.
@@ -421,8 +423,24 @@ fn run_stages(
         &urls,
         &site.config.base_path,
     );
+    // A long-lived process renders only what changed, so it remembers the ids of
+    // every content page it rendered, for links into the pages it keeps.
+    let content_pages: BTreeSet<String> = match cache {
+        Some(_) => urls
+            .values()
+            .filter_map(|url| url.strip_prefix(site.config.base_path.as_str()))
+            .map(|dir| format!("{dir}index.html"))
+            .collect(),
+        None => BTreeSet::new(),
+    };
     let sink = &|file: OutputFile| {
         anchors.record(&file);
+        if let Some(cache) = cache {
+            if content_pages.contains(&file.path) {
+                let ids = crate::anchors::element_ids(&String::from_utf8_lossy(&file.bytes));
+                lock(&cache.ids).insert(file.path.clone(), ids);
+            }
+        }
         sink(file)
     };
 
@@ -470,6 +488,11 @@ fn run_stages(
     let (files, mut d) = rendered?;
     let search_files = indexed?;
     diags.append(&mut d);
+    if let (Some(cache), false) = (cache, discard) {
+        let mut ids = lock(&cache.ids);
+        ids.retain(|path, _| content_pages.contains(path));
+        anchors.fill(|path| ids.get(path).cloned());
+    }
     diags.append(&mut anchors.check());
     timer.stage("render");
     diagnostics::sort(&mut diags);

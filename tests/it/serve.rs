@@ -231,6 +231,36 @@ fn content_errors_show_an_escaped_overlay_until_fixed() {
 }
 
 #[test]
+fn fragment_links_into_pages_a_rebuild_keeps_are_still_checked() {
+    let mut site = SiteTest::fixture("valid");
+    let serve = start(&site);
+    let page = "/incidents/2018-beta-scheduler-pileup/";
+    wait_for(&serve, page, |s, _| s == 200);
+    // Only this story changes: the page it links into is kept, not rendered again.
+    site.replace(
+        STORY,
+        "A short story.",
+        "A short story. See [the other one](2020-alpha-node-oom.md#what-happend).",
+    );
+    let a = wait_for(&serve, page, |_, body| body.contains("blameless-overlay"));
+    assert!(
+        a.body
+            .contains("has no heading or element with the id `what-happend`")
+            && a.body.contains("did you mean `#what-happened`?"),
+        "{}",
+        a.body
+    );
+    site.replace(STORY, "#what-happend)", "#what-happened)");
+    let b = wait_for(&serve, page, |_, body| !body.contains("blameless-overlay"));
+    assert!(
+        b.body.contains("2020-alpha-node-oom/#what-happened"),
+        "{}",
+        b.body
+    );
+    serve.stop();
+}
+
+#[test]
 fn refuses_traversal_oversize_and_foreign_requests() {
     let site = SiteTest::fixture("valid");
     let serve = start(&site);

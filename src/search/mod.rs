@@ -40,7 +40,7 @@ pub use analysis::{Concepts, QueryError};
 pub use query::{Request, Results, Searcher};
 
 /// Version of the on-disk index layout and its side files.
-const INDEX_FORMAT: u32 = 1;
+const INDEX_FORMAT: u32 = 2;
 /// Where the tantivy index lives under the site root.
 pub const INDEX_DIR: &str = ".blameless/index";
 /// Bytes of text kept for snippets (docs/search.md §6): enough for the summary, the
@@ -295,6 +295,34 @@ pub struct IndexMeta {
     pub base_url: String,
     /// The concept table.
     pub concepts: Concepts,
+    /// Facet → value → label (the titles of patterns and symptoms, platform names),
+    /// for the facet counts of results (docs/search.md §8).
+    pub labels: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The facets of results (docs/search.md §6, §8), in the order the page shows them.
+pub const FACETS: [&str; 4] = ["pattern", "symptom", "platform", "year"];
+
+/// Facet → value → label of `docs`: pattern and symptom titles, platform names (a
+/// value without a label is its own).
+fn facet_labels(docs: &[SearchDoc]) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut labels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for d in docs {
+        for (facet, pairs) in [("pattern", &d.patterns), ("symptom", &d.symptoms)] {
+            let map = labels.entry(facet.to_string()).or_default();
+            for (slug, title) in pairs {
+                map.entry(slug.clone()).or_insert_with(|| title.clone());
+            }
+        }
+        let map = labels.entry("platform".to_string()).or_default();
+        for value in d.filters.get("platform").into_iter().flatten() {
+            if let Some(p) = crate::model::Platform::parse(value) {
+                map.entry(value.clone())
+                    .or_insert_with(|| p.label().to_string());
+            }
+        }
+    }
+    labels
 }
 
 /// Everything the index is built from.
@@ -327,6 +355,7 @@ pub fn write_index(dir: &Path, input: &IndexInput<'_>) -> anyhow::Result<tantivy
         stamp: input.stamp.to_string(),
         base_url: input.base_url.to_string(),
         concepts: input.concepts.clone(),
+        labels: facet_labels(input.docs),
     };
     let path = dir.join("blameless.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&meta)?)

@@ -128,7 +128,8 @@ class ApiSearch {
       const answer = await fetch(`/api/search?${params}`, { headers: { Accept: 'application/json' } });
       if (answer.ok || answer.status === 400) return await answer.json();
     } catch (e) {
-      console.warn('blameless search: the search API did not answer; using the static index.', e);
+      if (!this.warned) console.warn('blameless search: the search API did not answer; using the static index.', e);
+      this.warned = true;
     }
     return null;
   }

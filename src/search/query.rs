@@ -5,12 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use std::collections::HashSet;
-
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value as _};
-use tantivy::{DocAddress, DocSet as _, Index, IndexReader, TantivyDocument, Term, TERMINATED};
+use tantivy::{DocSet as _, Index, IndexReader, TantivyDocument, Term, TERMINATED};
 
 use super::analysis::{self, Concepts, Item, ParsedQuery, Piece, QueryError};
 use super::index::{self, Fields, CONCEPT_FIELD, TEXT_FIELDS};
@@ -352,70 +350,86 @@ impl Searcher {
         }
     }
 
-    /// The documents holding each value of filter field `name`, read from the index.
-    fn postings(
+    /// Calls `f` with each value of filter field `name` and the documents holding it
+    /// (numbered across segments), read from the index's postings.
+    fn each_value(
         &self,
         searcher: &tantivy::Searcher,
         name: &str,
-    ) -> Result<Vec<(String, Vec<DocAddress>)>, QueryError> {
+        mut f: impl FnMut(&str, &[usize]),
+    ) -> Result<(), QueryError> {
         let failed = |e: &dyn std::fmt::Display| QueryError(format!("cannot count facets: {e}"));
-        let Some(at) = analysis::FILTER_FIELDS.iter().position(|f| *f == name) else {
-            return Ok(Vec::new());
+        let Some(at) = analysis::FILTER_FIELDS.iter().position(|x| *x == name) else {
+            return Ok(());
         };
         let field = self.fields.filters[at];
-        let mut values: BTreeMap<String, Vec<DocAddress>> = BTreeMap::new();
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let mut docs = Vec::new();
+        let mut base = 0usize;
+        for segment in searcher.segment_readers() {
             let inverted = segment.inverted_index(field).map_err(|e| failed(&e))?;
             let mut terms = inverted.terms().stream().map_err(|e| failed(&e))?;
             while terms.advance() {
-                let value = String::from_utf8_lossy(terms.key()).into_owned();
-                let mut docs = inverted
+                let mut postings = inverted
                     .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
                     .map_err(|e| failed(&e))?;
-                let list = values.entry(value).or_default();
-                let mut doc = docs.doc();
+                docs.clear();
+                let mut doc = postings.doc();
                 while doc != TERMINATED {
                     if segment
                         .alive_bitset()
                         .is_none_or(|alive| alive.is_alive(doc))
                     {
-                        list.push(DocAddress::new(ord as u32, doc));
+                        docs.push(base + doc as usize);
                     }
-                    doc = docs.advance();
+                    doc = postings.advance();
                 }
+                f(&String::from_utf8_lossy(terms.key()), &docs);
             }
+            base += segment.max_doc() as usize;
         }
-        Ok(values.into_iter().collect())
+        Ok(())
     }
 
     /// Disjunctive facet counts (docs/search.md §8) of the documents `matched` matches
-    /// (none when `None`) under `filters`.
+    /// (none when `None`) under `filters`; one pass over the facet fields' postings.
     fn facets(
         &self,
         searcher: &tantivy::Searcher,
         matched: Option<&dyn Query>,
         filters: &BTreeMap<String, Vec<String>>,
     ) -> Result<BTreeMap<String, Vec<FacetCount>>, QueryError> {
-        let matched: HashSet<DocAddress> = match matched {
-            Some(q) => searcher
+        let segments = searcher.segment_readers();
+        let mut bases = Vec::with_capacity(segments.len());
+        let mut n = 0usize;
+        for segment in segments {
+            bases.push(n);
+            n += segment.max_doc() as usize;
+        }
+        let mut hit = vec![false; n];
+        if let Some(q) = matched {
+            let docs = searcher
                 .search(q, &DocSetCollector)
-                .map_err(|e| QueryError(format!("search failed: {e}")))?,
-            None => HashSet::new(),
-        };
+                .map_err(|e| QueryError(format!("search failed: {e}")))?;
+            for d in docs {
+                hit[bases[d.segment_ord as usize] + d.doc_id as usize] = true;
+            }
+        }
         // Per matched document: how many filter fields reject it, and the last one.
-        let mut rejected: BTreeMap<DocAddress, (usize, usize)> = BTreeMap::new();
+        let mut failures = vec![0u8; n];
+        let mut failed = vec![usize::MAX; n];
         let chosen: Vec<(&String, &Vec<String>)> = filters.iter().collect();
         for (i, (name, values)) in chosen.iter().enumerate() {
-            let allowed: HashSet<DocAddress> = self
-                .postings(searcher, name)?
-                .into_iter()
-                .filter(|(v, _)| values.contains(v))
-                .flat_map(|(_, docs)| docs)
-                .collect();
-            for d in matched.iter().filter(|d| !allowed.contains(d)) {
-                let r = rejected.entry(*d).or_insert((0, i));
-                r.0 += 1;
-                r.1 = i;
+            let mut allowed = vec![false; n];
+            self.each_value(searcher, name, |value, docs| {
+                if values.iter().any(|v| v == value) {
+                    for &d in docs {
+                        allowed[d] = true;
+                    }
+                }
+            })?;
+            for d in (0..n).filter(|&d| hit[d] && !allowed[d]) {
+                failures[d] = failures[d].saturating_add(1);
+                failed[d] = i;
             }
         }
         let mut out = BTreeMap::new();
@@ -423,29 +437,22 @@ impl Searcher {
             let own = chosen.iter().position(|(n, _)| **n == name);
             let picked = filters.get(name);
             let mut counts: Vec<FacetCount> = Vec::new();
-            for (value, docs) in self.postings(searcher, name)? {
+            self.each_value(searcher, name, |value, docs| {
                 let count = docs
                     .iter()
-                    .filter(|d| matched.contains(d))
-                    .filter(|d| match rejected.get(d) {
-                        None => true,
-                        Some(&(n, field)) => n == 1 && Some(field) == own,
+                    .filter(|&&d| {
+                        hit[d] && (failures[d] == 0 || (failures[d] == 1 && Some(failed[d]) == own))
                     })
                     .count();
-                if count > 0 || picked.is_some_and(|p| p.contains(&value)) {
-                    let label = self
-                        .labels
-                        .get(name)
-                        .and_then(|l| l.get(&value))
-                        .cloned()
-                        .unwrap_or_else(|| value.clone());
+                if count > 0 || picked.is_some_and(|p| p.iter().any(|v| v == value)) {
+                    let label = self.labels.get(name).and_then(|l| l.get(value));
                     counts.push(FacetCount {
-                        value,
-                        label,
+                        value: value.to_string(),
+                        label: label.map_or_else(|| value.to_string(), String::clone),
                         count,
                     });
                 }
-            }
+            })?;
             counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
             out.insert(name.to_string(), counts);
         }

@@ -2,7 +2,8 @@
 // on a copy of this repository's content, edited on disk while pages are open:
 // - the search page asks `/api/search` and shows exactly what the static engine shows
 //   on a built copy of the same content (results, snippets, counts, facets, notices,
-//   Show more); with the API unreachable it falls back to the static index;
+//   Show more); with the API unreachable it falls back to the static index; an error
+//   the API answers is shown as text;
 // - an edited story reloads by itself with its new title, at the same scroll position;
 // - a change to another page does not reload this one (live.js filters by URL);
 // - a broken story puts the diagnostics overlay on the page, escaped (a payload in the
@@ -231,6 +232,24 @@ test('with /api/search unreachable the search page falls back to the static inde
   } finally {
     await context.close();
     await other.close();
+  }
+});
+
+test('an error the API answers is what the search page says', async () => {
+  const { context, page } = await open();
+  // A refusal only the server makes (the page checks what it can before asking).
+  await page.route('**/api/search?**', (route) => route.fulfill({
+    status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'the index says <b>no</b>' }),
+  }));
+  try {
+    await page.goto(`${live.url}search/?q=oom`);
+    const status = page.locator('#bl_search-status');
+    await status.filter({ hasText: /Cannot search/ }).waitFor();
+    assert.equal(await status.textContent(), 'Cannot search for that: the index says <b>no</b>.');
+    assert.equal(await page.locator('#bl_search-status b').count(), 0, 'the message is text');
+    assert.equal(await page.locator('#bl_search-results .search-result').count(), 0);
+  } finally {
+    await context.close();
   }
 });
 

@@ -9,6 +9,8 @@
 // - A response that arrives after a newer query started is dropped.
 // - search-core.js is imported on first use, not on every page load, with this module's
 //   own `?v=` (the build hashes both files into it), so a new engine busts the cache.
+// - Served by `blameless serve`, queries go to `/api/search` instead (ApiSearch, below),
+//   with the same visible result.
 
 const DEBOUNCE_MS = 100;
 const PANEL_LIMIT = 5;

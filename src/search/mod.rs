@@ -297,31 +297,40 @@ pub struct IndexMeta {
     pub concepts: Concepts,
     /// Facet → value → label (the titles of patterns and symptoms, platform names),
     /// for the facet counts of results (docs/search.md §8).
-    pub labels: BTreeMap<String, BTreeMap<String, String>>,
+    pub labels: Labels,
 }
 
 /// The facets of results (docs/search.md §6, §8), in the order the page shows them.
 pub const FACETS: [&str; 4] = ["pattern", "symptom", "platform", "year"];
 
-/// Facet → value → label of `docs`: pattern and symptom titles, platform names (a
-/// value without a label is its own).
-fn facet_labels(docs: &[SearchDoc]) -> BTreeMap<String, BTreeMap<String, String>> {
-    let mut labels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for d in docs {
-        for (facet, pairs) in [("pattern", &d.patterns), ("symptom", &d.symptoms)] {
-            let map = labels.entry(facet.to_string()).or_default();
-            for (slug, title) in pairs {
-                map.entry(slug.clone()).or_insert_with(|| title.clone());
-            }
-        }
-        let map = labels.entry("platform".to_string()).or_default();
-        for value in d.filters.get("platform").into_iter().flatten() {
-            if let Some(p) = crate::model::Platform::parse(value) {
-                map.entry(value.clone())
-                    .or_insert_with(|| p.label().to_string());
-            }
-        }
-    }
+/// Facet → value → label.
+pub type Labels = BTreeMap<String, BTreeMap<String, String>>;
+
+/// How pages name the values of the facets of `site`: pattern and symptom titles,
+/// platform names (a value without a label is its own).
+pub fn facet_labels(site: &Site) -> Labels {
+    let mut labels = Labels::new();
+    labels.insert(
+        "pattern".into(),
+        site.patterns
+            .iter()
+            .map(|p| (p.slug.as_str().to_string(), p.title.clone()))
+            .collect(),
+    );
+    labels.insert(
+        "symptom".into(),
+        site.symptoms
+            .iter()
+            .map(|s| (s.slug.as_str().to_string(), s.title.clone()))
+            .collect(),
+    );
+    labels.insert(
+        "platform".into(),
+        site.platforms
+            .keys()
+            .map(|p| (p.slug().to_string(), p.label().to_string()))
+            .collect(),
+    );
     labels
 }
 
@@ -335,6 +344,8 @@ pub struct IndexInput<'a> {
     pub vocabulary: &'a BTreeMap<String, u32>,
     /// The site's base URL.
     pub base_url: &'a str,
+    /// The facet labels ([`facet_labels`]).
+    pub labels: &'a Labels,
     /// [`content_stamp`] taken before the content was read.
     pub stamp: &'a str,
 }
@@ -355,7 +366,7 @@ pub fn write_index(dir: &Path, input: &IndexInput<'_>) -> anyhow::Result<tantivy
         stamp: input.stamp.to_string(),
         base_url: input.base_url.to_string(),
         concepts: input.concepts.clone(),
-        labels: facet_labels(input.docs),
+        labels: input.labels.clone(),
     };
     let path = dir.join("blameless.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&meta)?)

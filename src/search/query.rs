@@ -26,7 +26,7 @@ pub struct Searcher {
     base_url: String,
     vocab_dir: PathBuf,
     n_docs: u64,
-    labels: BTreeMap<String, BTreeMap<String, String>>,
+    labels: super::Labels,
 }
 
 /// What to search for.

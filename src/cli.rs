@@ -428,7 +428,7 @@ fn search(root: &Path, request: &Request, json: bool, batch: Option<&Path>) -> a
         }
     };
     if json {
-        writeln!(stdout, "{}", results.hits_json())?;
+        writeln!(stdout, "{}", results.to_json())?;
         if let Some(q) = &results.corrected_query {
             eprintln!("showing results for `{}`", diagnostics::escape_controls(q));
         }

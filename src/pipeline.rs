@@ -524,6 +524,7 @@ fn build_search(
             vocabulary: &vocabulary,
             base_url,
             stamp,
+            labels: &search::facet_labels(site),
         },
     )?;
     timer.stage("s-index");

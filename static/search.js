@@ -9,6 +9,8 @@
 // - A response that arrives after a newer query started is dropped.
 // - search-core.js is imported on first use, not on every page load, with this module's
 //   own `?v=` (the build hashes both files into it), so a new engine busts the cache.
+// - Served by `blameless serve`, queries go to `/api/search` instead (ApiSearch, below),
+//   with the same visible result.
 
 const DEBOUNCE_MS = 100;
 const PANEL_LIMIT = 5;
@@ -31,16 +33,122 @@ const searchUrl = body.dataset.searchUrl ?? `${basePath}search/`;
 // ---------------------------------------------------------------- the index, loaded once
 
 let loading = null;
+let staticLoading = null;
 
-/** The search index, loaded on first use; a failed load is retried on the next call. */
+/** search-core.js, imported with this module's own `?v=`. */
+function core() {
+  return import(new URL(`./search-core.js${new URL(import.meta.url).search}`, import.meta.url).href);
+}
+
+/** The static index, loaded on first use; a failed load is retried on the next call. */
+function staticIndex() {
+  staticLoading ??= core().then(({ SearchIndex }) => SearchIndex.load(indexUrl));
+  staticLoading.catch(() => { staticLoading = null; });
+  return staticLoading;
+}
+
+/** The search engine: the server's API under `blameless serve`, else the static index. */
 function getIndex() {
-  loading ??= (async () => {
-    const core = new URL(`./search-core.js${new URL(import.meta.url).search}`, import.meta.url);
-    const { SearchIndex } = await import(core.href);
-    return SearchIndex.load(indexUrl);
-  })();
+  loading ??= live ? core().then(({ parseQuery }) => new ApiSearch(parseQuery)) : staticIndex();
   loading.catch(() => { loading = null; });
   return loading;
+}
+
+// ---------------------------------------------------------------- served live: /api/search
+
+// `blameless serve` adds `<meta name="blameless-serve">` to the <head> of the pages it
+// serves; a built site never has it, and content cannot reach <head> (a tag in the body
+// stays in the body). There, queries go to the server's tantivy index, which follows
+// every save; ApiSearch stands in for SearchIndex (same `search`, `fragment`, `snippet`)
+// and draws from the JSON of `blameless search --json` (docs/search.md §9). A query the
+// API cannot answer (index not built yet, server gone, a page past its limits) runs on
+// the static index instead.
+const live = document.head.querySelector('meta[name="blameless-serve"]') !== null;
+const API_LIMIT = 100; // MAX_LIMIT and MAX_OFFSET of src/search/query.rs
+const API_OFFSET = 1000;
+
+/** `escaped <mark>x</mark> text` (the API's snippets) → `[{text, mark}]`, no markup parsed. */
+function unmark(html) {
+  const text = (s) => s.replace(/&(lt|gt|quot|#x27|amp);/g,
+    (_, e) => ({ lt: '<', gt: '>', quot: '"', '#x27': "'", amp: '&' })[e]);
+  return html.split(/(<mark>[^<]*<\/mark>)/).filter(Boolean).map((part) => (part.startsWith('<mark>')
+    ? { text: text(part.slice(6, -7)), mark: true } : { text: text(part), mark: false }));
+}
+
+class ApiSearch {
+  constructor(parseQuery) {
+    this.parseQuery = parseQuery;
+    this.cuts = new WeakMap(); // a result's `terms` → its text → snippet parts
+  }
+
+  async search(query, { limit = 10, offset = 0, filters = {}, facets = true } = {}) {
+    const parsed = this.parseQuery(query);
+    const none = { query, correctedQuery: null, corrected: [], terms: [], concepts: [], total: 0,
+      hits: [], facets: {}, error: null };
+    if (parsed.error) return { ...none, error: parsed.error };
+    const pages = [];
+    for (let at = offset; at < offset + limit; at += API_LIMIT) {
+      const page = at <= API_OFFSET
+        ? await this.fetch(query, filters, at, Math.min(API_LIMIT, offset + limit - at)) : null;
+      if (!page) {
+        this.fallback = await staticIndex();
+        return this.fallback.search(query, { limit, offset, filters, facets });
+      }
+      pages.push(page);
+      if (page.error || page.results.length < API_LIMIT) break;
+    }
+    const first = pages[0];
+    if (first.error) return { ...none, error: first.error };
+    const res = {
+      query, correctedQuery: first.corrected_query, corrected: first.corrected,
+      terms: first.terms, concepts: first.concepts, total: first.total,
+      hits: [], facets: facets ? first.facets : {}, error: null,
+    };
+    const cuts = new Map();
+    for (const r of pages.flatMap((p) => p.results)) {
+      const url = new URL(r.url, window.location.href).pathname;
+      const frag = {
+        id: r.id, url: url.startsWith(basePath) ? url.slice(basePath.length) : url,
+        title: r.title, date: r.date, organization: r.organization,
+        text: unmark(r.snippet).map((p) => p.text).join(''),
+        patterns: r.patterns.map((v) => [v, label(first.facets.pattern, v)]),
+        symptoms: r.symptoms.map((v) => [v, label(first.facets.symptom, v)]),
+      };
+      cuts.set(frag.title, unmark(r.title_html));
+      cuts.set(frag.text, unmark(r.snippet));
+      res.hits.push({ doc: frag, score: r.score });
+    }
+    this.cuts.set(res.terms, cuts);
+    return res;
+  }
+
+  /** One page of results from the API; null when it cannot answer. */
+  async fetch(q, filters, offset, limit) {
+    const params = new URLSearchParams({ q, limit: String(limit), offset: String(offset) });
+    for (const [name] of FACETS) for (const v of filters[name] ?? []) params.append(name, v);
+    try {
+      const answer = await fetch(`/api/search?${params}`, { headers: { Accept: 'application/json' } });
+      if (answer.ok || answer.status === 400) return await answer.json();
+    } catch (e) {
+      if (!this.warned) console.warn('blameless search: the search API did not answer; using the static index.', e);
+      this.warned = true;
+    }
+    return null;
+  }
+
+  async fragment(doc) {
+    return typeof doc === 'number' ? (await staticIndex()).fragment(doc) : doc;
+  }
+
+  snippet(text, terms, concepts) {
+    const cuts = this.cuts.get(terms);
+    if (!cuts && this.fallback) return this.fallback.snippet(text, terms, concepts);
+    return cuts?.get(text) ?? [{ text, mark: false }];
+  }
+}
+
+function label(values, value) {
+  return values?.find((v) => v.value === value)?.label ?? value;
 }
 
 /** Runs `fn` `ms` after the last call; `.cancel()` drops a pending call. */

@@ -40,7 +40,7 @@ pub use analysis::{Concepts, QueryError};
 pub use query::{Request, Results, Searcher};
 
 /// Version of the on-disk index layout and its side files.
-const INDEX_FORMAT: u32 = 1;
+const INDEX_FORMAT: u32 = 2;
 /// Where the tantivy index lives under the site root.
 pub const INDEX_DIR: &str = ".blameless/index";
 /// Bytes of text kept for snippets (docs/search.md §6): enough for the summary, the
@@ -295,6 +295,43 @@ pub struct IndexMeta {
     pub base_url: String,
     /// The concept table.
     pub concepts: Concepts,
+    /// Facet → value → label (the titles of patterns and symptoms, platform names),
+    /// for the facet counts of results (docs/search.md §8).
+    pub labels: Labels,
+}
+
+/// The facets of results (docs/search.md §6, §8), in the order the page shows them.
+pub const FACETS: [&str; 4] = ["pattern", "symptom", "platform", "year"];
+
+/// Facet → value → label.
+pub type Labels = BTreeMap<String, BTreeMap<String, String>>;
+
+/// How pages name the values of the facets of `site`: pattern and symptom titles,
+/// platform names (a value without a label is its own).
+pub fn facet_labels(site: &Site) -> Labels {
+    let mut labels = Labels::new();
+    labels.insert(
+        "pattern".into(),
+        site.patterns
+            .iter()
+            .map(|p| (p.slug.as_str().to_string(), p.title.clone()))
+            .collect(),
+    );
+    labels.insert(
+        "symptom".into(),
+        site.symptoms
+            .iter()
+            .map(|s| (s.slug.as_str().to_string(), s.title.clone()))
+            .collect(),
+    );
+    labels.insert(
+        "platform".into(),
+        site.platforms
+            .keys()
+            .map(|p| (p.slug().to_string(), p.label().to_string()))
+            .collect(),
+    );
+    labels
 }
 
 /// Everything the index is built from.
@@ -307,6 +344,8 @@ pub struct IndexInput<'a> {
     pub vocabulary: &'a BTreeMap<String, u32>,
     /// The site's base URL.
     pub base_url: &'a str,
+    /// The facet labels ([`facet_labels`]).
+    pub labels: &'a Labels,
     /// [`content_stamp`] taken before the content was read.
     pub stamp: &'a str,
 }
@@ -327,6 +366,7 @@ pub fn write_index(dir: &Path, input: &IndexInput<'_>) -> anyhow::Result<tantivy
         stamp: input.stamp.to_string(),
         base_url: input.base_url.to_string(),
         concepts: input.concepts.clone(),
+        labels: input.labels.clone(),
     };
     let path = dir.join("blameless.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&meta)?)

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value as _};
-use tantivy::{Index, IndexReader, TantivyDocument, Term};
+use tantivy::{DocSet as _, Index, IndexReader, TantivyDocument, Term, TERMINATED};
 
 use super::analysis::{self, Concepts, Item, ParsedQuery, Piece, QueryError};
 use super::index::{self, Fields, CONCEPT_FIELD, TEXT_FIELDS};
@@ -26,6 +26,7 @@ pub struct Searcher {
     base_url: String,
     vocab_dir: PathBuf,
     n_docs: u64,
+    labels: super::Labels,
 }
 
 /// What to search for.
@@ -61,21 +62,33 @@ pub struct Hit {
     pub url: String,
     /// BM25 score.
     pub score: f32,
+    /// The title as HTML, matches in `<mark>` (escaped and unmarked when it is too
+    /// long to be shown whole as a snippet).
+    pub title_html: String,
     /// The best passage, as HTML (escaped text, matches in `<mark>`).
     pub snippet: String,
-    /// Pattern slugs.
+    /// Date as written.
+    pub date: String,
+    /// Organization.
+    pub organization: String,
+    /// Pattern slugs, in chain order.
     pub patterns: Vec<String>,
     /// Symptom slugs.
     pub symptoms: Vec<String>,
     #[serde(skip)]
     /// The snippet as pieces (for terminals).
     pub pieces: Vec<Piece>,
-    #[serde(skip)]
-    /// Date as written.
-    pub date: String,
-    #[serde(skip)]
-    /// Organization.
-    pub organization: String,
+}
+
+/// One value of a facet with its count among the results (docs/search.md §8).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FacetCount {
+    /// The value, as filters name it (`cpu-limit-throttling`, `2019`).
+    pub value: String,
+    /// How pages name it (the pattern's title).
+    pub label: String,
+    /// Matching documents with every filter but this facet's applied.
+    pub count: usize,
 }
 
 /// The answer to a [`Request`].
@@ -95,14 +108,16 @@ pub struct Results {
     pub total: usize,
     /// The requested page of results.
     pub results: Vec<Hit>,
+    /// Facet (`pattern`, `symptom`, `platform`, `year`) → values with their counts,
+    /// by count, then value; a value counted 0 is listed only if a filter chose it.
+    pub facets: BTreeMap<String, Vec<FacetCount>>,
 }
 
 impl Results {
-    /// The results as `blameless search --json` prints them (and `blameless serve`'s
-    /// `/api/search` answers): a JSON array of {id, title, url, score, snippet,
-    /// patterns, symptoms}.
-    pub fn hits_json(&self) -> String {
-        serde_json::to_string_pretty(&self.results).expect("hits serialize to JSON")
+    /// The results as `blameless search --json` prints them and `blameless serve`'s
+    /// `/api/search` answers (docs/search.md §9).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("results serialize to JSON")
     }
 }
 
@@ -119,6 +134,7 @@ impl Searcher {
             concepts: meta.concepts,
             base_url: meta.base_url,
             vocab_dir: dir.join("vocab"),
+            labels: meta.labels,
         })
     }
 
@@ -235,7 +251,8 @@ impl Searcher {
         let has_words = !terms.is_empty() || !concepts.is_empty();
         if has_words {
             if scoring.is_empty() {
-                return Ok(self.empty(terms, concepts));
+                let facets = self.facets(&searcher, None, &filters)?;
+                return Ok(self.empty(terms, concepts, facets));
             }
             clauses.push((Occur::Must, any_of(scoring)));
         }
@@ -259,6 +276,14 @@ impl Searcher {
                 _ => {}
             }
         }
+        // What the words, phrases and exclusions match, before any filter: the facets
+        // count it (every document when there are no words, docs/search.md §3, §8).
+        let mut unfiltered: Vec<(Occur, Box<dyn Query>)> =
+            clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+        if !has_words {
+            unfiltered.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let facets = self.facets(&searcher, Some(&BooleanQuery::new(unfiltered)), &filters)?;
         let mut has_filter = false;
         for (name, field) in analysis::FILTER_FIELDS.iter().zip(&f.filters) {
             let Some(values) = filters.get(*name) else {
@@ -269,7 +294,7 @@ impl Searcher {
             clauses.push((Occur::Must, zero(any)));
         }
         if !has_words && !has_filter {
-            return Ok(self.empty(terms, concepts));
+            return Ok(self.empty(terms, concepts, facets));
         }
         let query = BooleanQuery::new(clauses);
         let collector = (
@@ -303,10 +328,16 @@ impl Searcher {
             concepts,
             total,
             results,
+            facets,
         })
     }
 
-    fn empty(&self, terms: Vec<String>, concepts: Vec<String>) -> Results {
+    fn empty(
+        &self,
+        terms: Vec<String>,
+        concepts: Vec<String>,
+        facets: BTreeMap<String, Vec<FacetCount>>,
+    ) -> Results {
         Results {
             query: String::new(),
             corrected_query: None,
@@ -315,7 +346,117 @@ impl Searcher {
             concepts,
             total: 0,
             results: Vec::new(),
+            facets,
         }
+    }
+
+    /// Calls `f` with each value of filter field `name` and the documents holding it
+    /// (numbered across segments), read from the index's postings.
+    fn each_value(
+        &self,
+        searcher: &tantivy::Searcher,
+        name: &str,
+        mut f: impl FnMut(&str, &[usize]),
+    ) -> Result<(), QueryError> {
+        let failed = |e: &dyn std::fmt::Display| QueryError(format!("cannot count facets: {e}"));
+        let Some(at) = analysis::FILTER_FIELDS.iter().position(|x| *x == name) else {
+            return Ok(());
+        };
+        let field = self.fields.filters[at];
+        let mut docs = Vec::new();
+        let mut base = 0usize;
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(field).map_err(|e| failed(&e))?;
+            let mut terms = inverted.terms().stream().map_err(|e| failed(&e))?;
+            while terms.advance() {
+                let mut postings = inverted
+                    .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
+                    .map_err(|e| failed(&e))?;
+                docs.clear();
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if segment
+                        .alive_bitset()
+                        .is_none_or(|alive| alive.is_alive(doc))
+                    {
+                        docs.push(base + doc as usize);
+                    }
+                    doc = postings.advance();
+                }
+                f(&String::from_utf8_lossy(terms.key()), &docs);
+            }
+            base += segment.max_doc() as usize;
+        }
+        Ok(())
+    }
+
+    /// Disjunctive facet counts (docs/search.md §8) of the documents `matched` matches
+    /// (none when `None`) under `filters`; one pass over the facet fields' postings.
+    fn facets(
+        &self,
+        searcher: &tantivy::Searcher,
+        matched: Option<&dyn Query>,
+        filters: &BTreeMap<String, Vec<String>>,
+    ) -> Result<BTreeMap<String, Vec<FacetCount>>, QueryError> {
+        let segments = searcher.segment_readers();
+        let mut bases = Vec::with_capacity(segments.len());
+        let mut n = 0usize;
+        for segment in segments {
+            bases.push(n);
+            n += segment.max_doc() as usize;
+        }
+        let mut hit = vec![false; n];
+        if let Some(q) = matched {
+            let docs = searcher
+                .search(q, &DocSetCollector)
+                .map_err(|e| QueryError(format!("search failed: {e}")))?;
+            for d in docs {
+                hit[bases[d.segment_ord as usize] + d.doc_id as usize] = true;
+            }
+        }
+        // Per matched document: how many filter fields reject it, and the last one.
+        let mut failures = vec![0u8; n];
+        let mut failed = vec![usize::MAX; n];
+        let chosen: Vec<(&String, &Vec<String>)> = filters.iter().collect();
+        for (i, (name, values)) in chosen.iter().enumerate() {
+            let mut allowed = vec![false; n];
+            self.each_value(searcher, name, |value, docs| {
+                if values.iter().any(|v| v == value) {
+                    for &d in docs {
+                        allowed[d] = true;
+                    }
+                }
+            })?;
+            for d in (0..n).filter(|&d| hit[d] && !allowed[d]) {
+                failures[d] = failures[d].saturating_add(1);
+                failed[d] = i;
+            }
+        }
+        let mut out = BTreeMap::new();
+        for name in super::FACETS {
+            let own = chosen.iter().position(|(n, _)| **n == name);
+            let picked = filters.get(name);
+            let mut counts: Vec<FacetCount> = Vec::new();
+            self.each_value(searcher, name, |value, docs| {
+                let count = docs
+                    .iter()
+                    .filter(|&&d| {
+                        hit[d] && (failures[d] == 0 || (failures[d] == 1 && Some(failed[d]) == own))
+                    })
+                    .count();
+                if count > 0 || picked.is_some_and(|p| p.iter().any(|v| v == value)) {
+                    let label = self.labels.get(name).and_then(|l| l.get(value));
+                    counts.push(FacetCount {
+                        value: value.to_string(),
+                        label: label.map_or_else(|| value.to_string(), String::clone),
+                        count,
+                    });
+                }
+            })?;
+            counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            out.insert(name.to_string(), counts);
+        }
+        Ok(out)
     }
 
     fn any_text_field(&self, term: &str) -> Box<dyn Query> {
@@ -360,16 +501,25 @@ impl Searcher {
         };
         let id = first(f.id);
         let pieces = analysis::snippet(&first(f.snippet), terms, phrases);
+        let title = first(f.display[0]);
+        // The title marked as a snippet would be, if that keeps it whole.
+        let marked = analysis::snippet(&title, terms, phrases);
+        let whole = marked.iter().map(|p| p.text.as_str()).collect::<String>() == title;
         Hit {
             url: format!("{}incidents/{id}/", self.base_url),
-            title: first(f.display[0]),
+            title_html: if whole {
+                snippet_html(&marked)
+            } else {
+                crate::markdown::escape_html(&title)
+            },
+            title,
             score,
             snippet: snippet_html(&pieces),
+            date: first(f.display[1]),
+            organization: first(f.display[2]),
             patterns: all(f.filters[0]),
             symptoms: all(f.filters[1]),
             pieces,
-            date: first(f.display[1]),
-            organization: first(f.display[2]),
             id,
         }
     }

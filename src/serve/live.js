@@ -19,6 +19,34 @@
   }
   document.documentElement.setAttribute("data-blameless-live", "");
 
+  // The error overlay (added by the server while the content has errors) never takes
+  // focus; Escape, its Dismiss button or a click beside it hide it until the next
+  // reload, as Vite's does, so the last good page stays readable meanwhile.
+  function overlay() {
+    var shade = document.getElementById("blameless-overlay");
+    if (!shade) return;
+    function dismiss() {
+      shade.hidden = true;
+      document.removeEventListener("keydown", onKey);
+    }
+    function onKey(e) {
+      if (e.key === "Escape" && !e.defaultPrevented) dismiss();
+    }
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "blameless-overlay-close";
+    close.textContent = "Dismiss (Esc)";
+    close.addEventListener("click", dismiss);
+    var box = shade.querySelector(".blameless-overlay-box");
+    (box || shade).insertBefore(close, (box || shade).firstChild);
+    shade.addEventListener("click", function (e) {
+      if (e.target === shade) dismiss();
+    });
+    document.addEventListener("keydown", onKey);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", overlay);
+  else overlay();
+
   function reload() {
     try {
       sessionStorage.setItem(key, window.scrollX + "," + window.scrollY);

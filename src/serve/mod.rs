@@ -568,10 +568,19 @@ impl State {
                     Some(n) => request.offset = n,
                     None => return error(400, "`offset` must be a number"),
                 },
+                facet if crate::search::FACETS.contains(&facet) => {
+                    let values = request.filters.entry(facet.to_string()).or_default();
+                    if !value.is_empty() && !values.contains(&value) {
+                        values.push(value.clone());
+                    }
+                }
                 other => {
                     return error(
                         400,
-                        &format!("unknown parameter `{other}`; expected q, limit, offset"),
+                        &format!(
+                            "unknown parameter `{other}`; expected q, limit, offset, {}",
+                            crate::search::FACETS.join(", ")
+                        ),
                     )
                 }
             }
@@ -586,9 +595,7 @@ impl State {
             );
         };
         match searcher.search(&request) {
-            Ok(results) => {
-                Response::json(200, results.hits_json()).with("Cache-Control", "no-store")
-            }
+            Ok(results) => Response::json(200, results.to_json()).with("Cache-Control", "no-store"),
             Err(e) => error(400, &e.to_string()),
         }
     }
@@ -789,10 +796,11 @@ fn overlay_html(report: &str, errors: usize) -> String {
 /// Add the live-reload script and stylesheet to a page (before `</head>`) and the
 /// overlay, if any, at the start of `<body>`. Only in serve's answers: the built
 /// site never contains them. Scripts are files (the theme's CSP allows no inline
-/// script).
+/// script). The `blameless-serve` meta tells `search.js` to ask `/api/search`; it is
+/// in `<head>`, where no content can put one.
 fn inject(page: &[u8], generation: u64, overlay: Option<&str>) -> Vec<u8> {
     let head = format!(
-        "<link rel=\"stylesheet\" href=\"{PREFIX}live.css\"><script src=\"{PREFIX}live.js?g={generation}\"></script>"
+        "<meta name=\"blameless-serve\" content=\"/api/search\"><link rel=\"stylesheet\" href=\"{PREFIX}live.css\"><script src=\"{PREFIX}live.js?g={generation}\"></script>"
     );
     let mut out = Vec::with_capacity(page.len() + head.len() + overlay.map_or(0, str::len));
     let head_at = find(page, b"</head>").unwrap_or(0);
@@ -856,6 +864,7 @@ mod tests {
         let page = b"<html><head><title>t</title></head><body class=\"x\"><p>hi</p></body></html>";
         let out = String::from_utf8(inject(page, 7, Some(&overlay))).expect("UTF-8");
         assert!(out.contains("<script src=\"/__blameless/live.js?g=7\"></script></head>"));
+        assert!(out.contains("<head><title>t</title><meta name=\"blameless-serve\""));
         assert!(out.contains("<body class=\"x\"><div id=\"blameless-overlay\""));
         let out = String::from_utf8(inject(page, 7, None)).expect("UTF-8");
         assert!(!out.contains("blameless-overlay"));

@@ -32,7 +32,8 @@ export const SYMPTOM_QUERY = { q: '502 during deploys', expect: '2019-ravelin-in
 /** A typo query (eval/queries.yaml, kind: typo) and its expected story. */
 export const TYPO_QUERY = { q: 'cryptominor', expect: '2019-jw-player-weave-scope-cryptominer', corrected: 'cryptominer' };
 
-function binary() {
+/** The blameless binary under test (BLAMELESS_BIN). */
+export function binary() {
   const bin = process.env.BLAMELESS_BIN;
   assert.ok(bin, 'BLAMELESS_BIN is not set: cargo build, then '
     + 'BLAMELESS_BIN=target/debug/blameless node --test tests/e2e/');

@@ -13,14 +13,62 @@ fn json_results_have_the_documented_shape() {
     let run = site.bin().args(["search", "--json", "memory oom"]).run();
     run.assert_code(0);
     let v = json(&run.stdout);
-    let hits = v.as_array().expect("an array");
+    for key in [
+        "query",
+        "corrected_query",
+        "corrected",
+        "terms",
+        "concepts",
+        "total",
+        "results",
+        "facets",
+    ] {
+        assert!(v.get(key).is_some(), "missing `{key}` in {v}");
+    }
+    assert_eq!(v["query"], "memory oom");
+    let hits = v["results"].as_array().expect("an array of results");
     assert!(!hits.is_empty());
+    assert!(v["total"].as_u64().is_some_and(|t| t >= hits.len() as u64));
     let first = &hits[0];
     for key in [
-        "id", "title", "url", "score", "snippet", "patterns", "symptoms",
+        "id",
+        "title",
+        "title_html",
+        "url",
+        "score",
+        "snippet",
+        "date",
+        "organization",
+        "patterns",
+        "symptoms",
     ] {
         assert!(first.get(key).is_some(), "missing `{key}` in {first}");
     }
+    // The facets count every pattern and symptom of the results, labelled.
+    for (facet, key) in [("pattern", "patterns"), ("symptom", "symptoms")] {
+        let values = v["facets"][facet].as_array().expect("a facet");
+        for hit in hits {
+            for slug in hit[key].as_array().expect("slugs") {
+                let value = values.iter().find(|x| x["value"] == *slug);
+                assert!(
+                    value.is_some_and(|x| x["count"].as_u64() >= Some(1)),
+                    "{facet} {slug} in {values:?}"
+                );
+            }
+        }
+    }
+    for facet in ["platform", "year"] {
+        assert!(v["facets"][facet].is_array(), "{facet}");
+    }
+    let slug = first["patterns"][0].as_str().expect("a pattern");
+    let pattern = v["facets"]["pattern"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|x| x["value"] == slug))
+        .expect("the first result's pattern is a facet value");
+    assert_ne!(
+        pattern["label"], slug,
+        "a pattern is labelled with its title"
+    );
     let ids: Vec<&str> = hits.iter().filter_map(|h| h["id"].as_str()).collect();
     assert!(ids.contains(&"2020-alpha-node-oom"), "{ids:?}");
     assert!(first["url"].as_str().is_some_and(
@@ -38,7 +86,10 @@ fn json_results_have_the_documented_shape() {
         .args(["search", "--json", "--limit", "1", "memory oom"])
         .run();
     run.assert_code(0);
-    assert_eq!(json(&run.stdout).as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        json(&run.stdout)["results"].as_array().map(Vec::len),
+        Some(1)
+    );
 }
 
 #[test]
@@ -49,7 +100,10 @@ fn the_index_follows_the_content() {
         .run()
         .assert_code(0);
     let none = site.bin().args(["search", "--json", "zebrafish"]).run();
-    assert_eq!(json(&none.stdout).as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        json(&none.stdout)["results"].as_array().map(Vec::len),
+        Some(0)
+    );
     // Edit a story: the next query sees the change without an explicit build.
     site.replace(
         "content/incidents/2020-alpha-node-oom.md",
@@ -58,7 +112,7 @@ fn the_index_follows_the_content() {
     );
     let run = site.bin().args(["search", "--json", "zebrafish"]).run();
     run.assert_code(0);
-    let v = json(&run.stdout);
+    let v = &json(&run.stdout)["results"];
     assert_eq!(v[0]["id"], "2020-alpha-node-oom", "{v}");
     assert!(v[0]["title"]
         .as_str()
@@ -67,7 +121,10 @@ fn the_index_follows_the_content() {
     site.remove("content/incidents/2020-alpha-node-oom.md");
     let run = site.bin().args(["search", "--json", "zebrafish"]).run();
     run.assert_code(0);
-    assert_eq!(json(&run.stdout).as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        json(&run.stdout)["results"].as_array().map(Vec::len),
+        Some(0)
+    );
     // Break a story: no answer from an index that no longer matches the content.
     site.write(
         "content/incidents/2020-broken.md",

@@ -347,13 +347,43 @@ fn search_api_answers_like_the_cli_and_rejects_bad_queries() {
         .run();
     let mut cli: serde_json::Value =
         serde_json::from_str(&cli.stdout).expect("the CLI prints JSON");
-    let hits = cli.as_array_mut().expect("an array");
+    let hits = cli["results"].as_array_mut().expect("an array of results");
     assert!(!hits.is_empty(), "the fixture has OOM stories");
     for hit in hits.iter_mut() {
         let url = hit["url"].as_str().expect("a url").to_string();
         hit["url"] = url.replace("https://example.org/kb/", serve.url()).into();
     }
     assert_eq!(api, cli);
+
+    // Facet filters as parameters: the same as filters written in the query (but for
+    // the query echoed back), and every facet's counts ignore that facet's own filter.
+    let year = api["facets"]["year"][0]["value"]
+        .as_str()
+        .expect("a year facet")
+        .to_string();
+    let a = get(
+        &serve,
+        &format!("/api/search?q=oom&year={year}&year={year}"),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let mut filtered: serde_json::Value = serde_json::from_str(&a.body).expect("JSON");
+    let run = site
+        .bin()
+        .args(["search", "--json", &format!("oom year:{year}")])
+        .run();
+    let mut cli: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    for v in [&mut filtered, &mut cli] {
+        v["query"] = serde_json::Value::Null;
+        for hit in v["results"].as_array_mut().expect("results") {
+            hit["url"] = serde_json::Value::Null;
+        }
+    }
+    assert_eq!(filtered, cli);
+    assert_eq!(filtered["facets"]["year"], api["facets"]["year"]);
+    assert_eq!(
+        filtered["total"], api["facets"]["year"][0]["count"],
+        "a value's count is the total once it is chosen"
+    );
 
     for (target, status, message) in [
         ("/api/search?q=oom&limit=0", 400, "limit must be 1 to 100"),
@@ -375,7 +405,7 @@ fn search_api_answers_like_the_cli_and_rejects_bad_queries() {
         (
             "/api/search?q=oom&x=1",
             400,
-            "unknown parameter `x`; expected q, limit, offset",
+            "unknown parameter `x`; expected q, limit, offset, pattern, symptom, platform, year",
         ),
         ("/api/search?q=%ff", 400, "malformed query string"),
     ] {

@@ -122,10 +122,10 @@ for (const name of ['repo', 'generated']) {
     assert.equal(rust.length, queries.length, 'one result line per query');
 
     const problems = [];
-    const stats = { compared: 0, identical: 0, swaps: 0, maxDiff: 0, phrases: 0, errors: 0, cliOnly: 0, snippets: 0 };
+    const stats = { compared: 0, identical: 0, swaps: 0, maxDiff: 0, phrases: 0, errors: 0, cliOnly: 0, snippets: 0, facets: 0 };
     for (const [i, q] of queries.entries()) {
       const r = rust[i];
-      const js = await index.search(q, { limit: 20, facets: false });
+      const js = await index.search(q, { limit: 20 });
       const problem = (what, rustSide, jsSide) => problems.push({ query: q, what, rust: rustSide, js: jsSide });
       // component:, organization: and impact: filter in the CLI only (§3): the browser
       // must say so rather than answer without the filter.
@@ -150,6 +150,12 @@ for (const name of ['repo', 'generated']) {
       if (q.includes('"')) { stats.phrases++; continue; }
       stats.compared++;
       if (r.total !== js.total) problem('total', r.total, js.total);
+      // Facet counts (§8): the same values, labels, counts and order.
+      const values = (list) => JSON.stringify(list?.map((v) => [v.value, v.label, v.count]));
+      for (const { name } of index.meta.facets) {
+        stats.facets++;
+        if (values(r.facets[name]) !== values(js.facets[name])) problem(`facet ${name}`, r.facets[name], js.facets[name]);
+      }
       const ids = await Promise.all(js.hits.map(async (h) => (await index.fragment(h.doc)).id));
       const jsHits = js.hits.map((h, k) => ({ id: ids[k], score: h.score }));
       const rustHits = r.results.map(({ id, score }) => ({ id, score }));
@@ -173,6 +179,12 @@ for (const name of ['repo', 'generated']) {
           .map((p) => (p.mark ? `<mark>${escapeHtml(p.text)}</mark>` : escapeHtml(p.text))).join('');
         stats.snippets++;
         if (html !== h.snippet) problem(`snippet of ${h.id} (result ${k + 1})`, h.snippet, html);
+        // The title as the page marks it: whole, or not at all.
+        const parts = index.snippet(f.title, js.terms, js.concepts);
+        const title = parts.map((p) => p.text).join('') === f.title
+          ? parts.map((p) => (p.mark ? `<mark>${escapeHtml(p.text)}</mark>` : escapeHtml(p.text))).join('')
+          : escapeHtml(f.title);
+        if (title !== h.title_html) problem(`title of ${h.id} (result ${k + 1})`, h.title_html, title);
       }
       for (const h of rustHits) {
         const other = jsHits.find((x) => x.id === h.id);
@@ -186,7 +198,8 @@ for (const name of ['repo', 'generated']) {
       + `(${stats.phrases} more with phrases: analysis only; ${stats.errors} refused alike by both; `
       + `${stats.cliOnly} with CLI-only filters, refused by the browser), `
       + `${stats.identical} identical top 10, ${stats.swaps} near-tie swaps, `
-      + `max relative score difference ${stats.maxDiff.toExponential(2)}, ${stats.snippets} snippets compared, `
+      + `max relative score difference ${stats.maxDiff.toExponential(2)}, ${stats.snippets} snippets and titles `
+      + `and ${stats.facets} facet lists compared, `
       + `${problems.length} differences`);
     for (const p of problems) console.log(`  differs: ${JSON.stringify(p.query)}: ${p.what}`);
     assert.deepEqual(problems.slice(0, 15), [], `${problems.length} differences between the CLI and the browser`);

@@ -258,8 +258,18 @@ def main():
                 time.sleep(0.5)
             counts["edits"] = i
 
+        samples = []
+
+        def sampler():
+            # RSS at even intervals: a plateau and a leak look different here.
+            step = args.seconds / 8
+            while time.monotonic() < stop:
+                samples.append(rss_mb(proc.pid))
+                time.sleep(step)
+
         threads = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
         threads.append(threading.Thread(target=editor))
+        threads.append(threading.Thread(target=sampler))
         t = time.monotonic()
         for th in threads:
             th.start()
@@ -272,6 +282,8 @@ def main():
               f"{counts['requests']} requests ({counts['search']} searches, "
               f"{counts['requests'] / elapsed:.0f}/s), {counts['errors']} errors; "
               f"server RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after")
+        print("server RSS during the load, every " f"{args.seconds / 8:.0f} s (MB): "
+              + ", ".join(f"{x:.0f}" for x in samples))
     finally:
         if proc is not None:
             proc.terminate()

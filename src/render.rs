@@ -1518,17 +1518,19 @@ type Plans = std::collections::HashMap<usize, (String, Shows)>;
 
 /// The incidents a page shows.
 enum Shows {
-    /// A pattern's page or feed: the pattern and its incidents (all of them,
-    /// whichever page this is: pagination moves incidents between its pages, and
-    /// the page sums up their resolutions and co-occurring patterns).
+    /// A pattern's first page or its feed: the pattern and all its incidents (the
+    /// page sums up their resolutions and co-occurring patterns; the feed's date is
+    /// the newest of them).
     Pattern(usize, Vec<usize>),
     /// A story page: the story, its related sections and its `related` stories,
     /// worked out only when needed (see [`RenderCache::story_may_change`]).
     Story(usize),
     /// One page of a paginated list that shows its own incidents' cards and
-    /// nothing else of any incident; `key` stands for the rest of what it shows
-    /// (the order of the whole list, which places incidents on pages, and the
-    /// list's own title and description).
+    /// nothing else of any incident: a function of its items (compared exactly)
+    /// and `key`, which stands for the rest (the list's length, for the
+    /// pagination, and the list's own title and description). A pattern's later
+    /// pages are such pages too: every item names the pattern, so a change to the
+    /// pattern marks them all.
     Page { items: Vec<usize>, key: u64 },
     /// A page that shows something of every incident (counts, the sitemap, the
     /// site feed): looked at whenever an incident's fields changed.
@@ -1538,13 +1540,11 @@ enum Shows {
     Nothing,
 }
 
-/// The fingerprint of a list's order (which incident is where).
-fn order_key(ids: &[u64], list: impl Iterator<Item = usize>, extra: &impl std::fmt::Debug) -> u64 {
+/// The `key` of a [`Shows::Page`]: a list's length and whatever else its pages show.
+fn page_key(len: usize, extra: &impl std::fmt::Debug) -> u64 {
     use std::hash::Hasher as _;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    for i in list {
-        h.write_u64(id_hash_of(ids, i));
-    }
+    h.write_usize(len);
     debug_hash(&mut h, extra);
     h.finish()
 }
@@ -1711,15 +1711,10 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
         for t in terms {
             let t = std::sync::Arc::new(t);
             let base = format!("{}/{}/", info.kind, t.slug);
-            let key = if plan {
-                order_key(
-                    &ctx.id_hashes,
-                    t.incidents.iter().copied(),
-                    &(&t.slug, &t.title, &t.description, &t.synonyms),
-                )
-            } else {
-                0
-            };
+            let key = page_key(
+                t.incidents.len(),
+                &(&t.slug, &t.title, &t.description, &t.synonyms),
+            );
             for page in 1..=pages_of(t.incidents.len()) {
                 let path = page_path(&base, page);
                 add_sitemap(&path, None);
@@ -1803,7 +1798,7 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
     };
     let home_parts = std::sync::Arc::new((browse, top_patterns, top_symptoms, years));
     let home_key = if plan {
-        order_key(&ctx.id_hashes, 0..site.incidents.len(), &home_parts)
+        page_key(site.incidents.len(), &home_parts)
     } else {
         0
     };
@@ -1915,15 +1910,25 @@ fn jobs<'a>(ctx: &'a Ctx<'a>, sv: &'a SiteView, plan: bool) -> (Vec<Work<'a>>, P
     }));
     for (pi, p) in site.patterns.iter().enumerate() {
         let n = site.by_pattern.get(&p.slug).map_or(0, Vec::len);
+        let key = page_key(n, &());
         for page in 1..=pages_of(n) {
             add_sitemap(&page_path(&format!("patterns/{}/", p.slug), page), None);
             let path = page_path(&format!("patterns/{}/", p.slug), page);
             let list = site.by_pattern.get(&p.slug).cloned().unwrap_or_default();
-            plan_page(
-                jobs.len(),
-                format!("{path}index.html"),
-                Shows::Pattern(pi, list),
-            );
+            // Page 1 sums up the whole list; later pages show their own items.
+            let shows = if page == 1 {
+                Shows::Pattern(pi, list)
+            } else {
+                Shows::Page {
+                    key,
+                    items: list
+                        .into_iter()
+                        .skip((page - 1) * per_page)
+                        .take(per_page)
+                        .collect(),
+                }
+            };
+            plan_page(jobs.len(), format!("{path}index.html"), shows);
             jobs.push(Box::new(move || ctx.pattern_job(pi, page, sv)));
         }
         // One feed per pattern, so readers can follow "new stories about DNS".

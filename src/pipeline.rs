@@ -172,9 +172,11 @@ pub fn run_cached(
 }
 
 /// Build the search index of the site at `root` into `dir` (which must not exist)
-/// for a long-lived process, reusing `cache`, with result URLs under
-/// `options.base_url`; the static export goes to `sink`. Nothing is built when the
-/// content has errors (see the outcome).
+/// from scratch (every story analysed and indexed; `cache` is reused only for
+/// validation and Markdown), with result URLs under `options.base_url`; the static
+/// export goes to `sink`. Nothing is built when the content has errors (see the
+/// outcome). `serve` indexes incrementally with [`index_site`]; this is the full index
+/// its results are tested against.
 pub fn index_cached(
     root: &Path,
     options: &Options,
@@ -496,15 +498,13 @@ fn build_search(
         },
     )?;
     timer.stage("s-index");
-    let files = search::export::export(
-        &index,
-        &search::export::ExportInput {
-            site,
-            docs: &docs.iter().collect::<Vec<_>>(),
-            concepts: &concepts,
-            vocabulary: &vocabulary,
-        },
-    )?;
+    let input = search::export::ExportInput {
+        site,
+        docs: &docs.iter().collect::<Vec<_>>(),
+        concepts: &concepts,
+        vocabulary: &vocabulary,
+    };
+    let files = search::export::export(&index, &input)?;
     timer.stage("s-export");
     Ok(files)
 }
@@ -550,15 +550,13 @@ pub fn index_site(
         },
     )?;
     timer.stage("s-index");
-    let files = search::export::export(
-        &index,
-        &search::export::ExportInput {
-            site,
-            docs: &update.docs.iter().map(|a| &a.doc).collect::<Vec<_>>(),
-            concepts: &concepts,
-            vocabulary: &update.vocabulary,
-        },
-    )?;
+    let input = search::export::ExportInput {
+        site,
+        docs: &update.docs.iter().map(|a| &a.doc).collect::<Vec<_>>(),
+        concepts: &concepts,
+        vocabulary: &update.vocabulary,
+    };
+    let files = search::export::export(&index, &input)?;
     timer.stage("s-export");
     Ok(SiteIndex {
         files,

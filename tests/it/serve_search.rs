@@ -131,14 +131,21 @@ impl Incremental {
         };
         (answers, (made.analysed, made.chunks_indexed, made.chunks))
     }
+
+    /// Index the site as it is now and check the answers against a fresh full
+    /// index's; returns (stories analysed, chunks indexed, chunks).
+    fn check(&mut self, site: &SiteTest, step: &str) -> (usize, usize, usize) {
+        let (got, counts) = self.index(site);
+        assert_same(step, &got, &reference(site, self.n));
+        counts
+    }
 }
 
 const BASE: &str = "http://127.0.0.1:9/";
 
-/// The full index's answers for the site as it is now.
-fn reference(site: &SiteTest, n: &mut usize) -> Answers {
+/// The full index's answers for the site as it is now (`n` names its directory).
+fn reference(site: &SiteTest, n: usize) -> Answers {
     let dir = site.tmp().join(format!("full-{n}"));
-    *n += 1;
     let (files, searcher) = full_index(&site.root, BASE, &dir);
     Answers {
         files,
@@ -172,13 +179,11 @@ fn incremental_index_answers_like_a_full_index_after_every_kind_of_edit() {
         dir: site.tmp().join("serve"),
         n: 0,
     };
-    let mut n = 0;
     let stories = std::fs::read_dir(site.path("content/incidents"))
         .expect("stories")
         .count();
 
-    let (got, (analysed, indexed, chunks)) = inc.index(&site);
-    assert_same("first index", &got, &reference(&site, &mut n));
+    let (analysed, indexed, chunks) = inc.check(&site, "first index");
     assert_eq!((analysed, indexed), (stories, chunks), "first index");
     assert!(chunks >= 3, "small chunks make several: {chunks}");
 
@@ -189,8 +194,7 @@ fn incremental_index_answers_like_a_full_index_after_every_kind_of_edit() {
         "title: ",
         "title: Every pod on one failing node (quokka)",
     );
-    let (got, (analysed, indexed, _)) = inc.index(&site);
-    assert_same("title", &got, &reference(&site, &mut n));
+    let (analysed, indexed, _) = inc.check(&site, "title");
     assert_eq!((analysed, indexed), (1, 1), "title");
 
     let body = format!(
@@ -198,8 +202,7 @@ fn incremental_index_answers_like_a_full_index_after_every_kind_of_edit() {
         site.read(B)
     );
     site.write(B, body);
-    let (got, (analysed, indexed, _)) = inc.index(&site);
-    assert_same("body", &got, &reference(&site, &mut n));
+    let (analysed, indexed, _) = inc.check(&site, "body");
     assert_eq!((analysed, indexed), (1, 1), "body");
 
     // A symptom list (facets, concepts, the symptoms field).
@@ -209,21 +212,18 @@ fn incremental_index_answers_like_a_full_index_after_every_kind_of_edit() {
         "symptoms: ",
         "symptoms: [timeouts, high-latency]",
     );
-    let (got, (analysed, indexed, _)) = inc.index(&site);
-    assert_same("symptoms", &got, &reference(&site, &mut n));
+    let (analysed, indexed, _) = inc.check(&site, "symptoms");
     assert_eq!((analysed, indexed), (1, 1), "symptoms");
 
     // A date: the story moves in site order, so doc ids shift.
     set_line(&mut site, D, "date: ", "date: \"2023-06\"");
-    let (got, (analysed, indexed, _)) = inc.index(&site);
-    assert_same("date", &got, &reference(&site, &mut n));
+    let (analysed, indexed, _) = inc.check(&site, "date");
     assert_eq!(analysed, 1, "date");
     assert!(indexed <= 2, "date: {indexed} chunks indexed");
 
     // A story removed, then one added.
     site.remove(E);
-    let (got, (analysed, indexed, _)) = inc.index(&site);
-    assert_same("removal", &got, &reference(&site, &mut n));
+    let (analysed, indexed, _) = inc.check(&site, "removal");
     assert_eq!(analysed, 0, "removal");
     assert!(indexed <= 1, "removal: {indexed} chunks indexed");
 
@@ -232,8 +232,7 @@ fn incremental_index_answers_like_a_full_index_after_every_kind_of_edit() {
         "Pods piled onto one node again",
     );
     site.write("content/incidents/2021-moonlight-pile-up-again.md", copy);
-    let (got, (analysed, indexed, _)) = inc.index(&site);
-    assert_same("new story", &got, &reference(&site, &mut n));
+    let (analysed, indexed, _) = inc.check(&site, "new story");
     assert_eq!(analysed, 1, "new story");
     assert!(indexed <= 2, "new story: {indexed} chunks indexed");
 
@@ -246,8 +245,7 @@ fn incremental_index_answers_like_a_full_index_after_every_kind_of_edit() {
         "title: ",
         "title: Crowded node neighbours",
     );
-    let (got, (analysed, _, _)) = inc.index(&site);
-    assert_same("pattern title", &got, &reference(&site, &mut n));
+    let (analysed, _, _) = inc.check(&site, "pattern title");
     assert_eq!(analysed, stories, "pattern title");
 
     site.replace(
@@ -255,14 +253,12 @@ fn incremental_index_answers_like_a_full_index_after_every_kind_of_edit() {
         "\"sluggish\"]",
         "\"sluggish\", \"molasses\"]",
     );
-    let (got, (analysed, _, _)) = inc.index(&site);
-    assert_same("symptom synonyms", &got, &reference(&site, &mut n));
+    let (analysed, _, _) = inc.check(&site, "symptom synonyms");
     assert_eq!(analysed, stories, "symptom synonyms");
 
     // Nothing changed: nothing redone, same answers.
-    let (again, (analysed, indexed, _)) = inc.index(&site);
+    let (analysed, indexed, _) = inc.check(&site, "no change");
     assert_eq!((analysed, indexed), (0, 0), "no change");
-    assert_same("no change", &again, &got);
 }
 
 /// Percent-encode a query for a URL.

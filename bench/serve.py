@@ -9,7 +9,9 @@
 2. Edit latency, median of --edits runs each: the time from writing a file to
    (a) the live-reload event naming the page and (b) the page served with the change,
    for a story edit (its title) and a pattern edit (its title, shown on every story
-   page of its chain).
+   page of its chain). Then, median of --search-edits story edits, the time from
+   writing a new word into a story's title to /api/search answering that word with
+   the story first, and the server's RSS around those edits.
 3. Load: --clients threads for --seconds, each on one keep-alive connection,
    alternating story pages, list pages and /api/search queries, while a story is
    edited every 0.5 s. Prints requests, errors (non-2xx/3xx answers or failed
@@ -126,6 +128,55 @@ def edit_latency(port, live, file, old, new, page, needle):
     return (event - t0 if event else float("nan")), served
 
 
+def search_edit_latency(port, pid, log, site, incidents, edits):
+    """Write → /api/search reflects the edit, for `edits` story edits: each adds a new
+    word to a story's title, and the time runs until a search for that word answers
+    with the story first. Prints the median, the server's own re-index times from its
+    log (`search index updated in N ms`) and its RSS before and after."""
+    import json
+    import urllib.parse
+    rss_before = rss_mb(pid)
+    log.seek(0, os.SEEK_END)
+    log_start = log.tell()
+    times = []
+    for i in range(edits):
+        name = incidents[(i * 104729 + 17) % len(incidents)]
+        path = os.path.join(site, "content/incidents", name)
+        word = f"quokkasearch{i}x"
+        with open(path) as f:
+            text = f.read()
+        title = re.search(r"^title: (.*)$", text, re.M).group(1)
+        new = title[:-1] + f" {word}\"" if title.endswith('"') else f"{title} {word}"
+        t0 = time.monotonic()
+        with open(path, "w") as f:
+            f.write(text.replace(f"title: {title}", f"title: {new}", 1))
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        found = None
+        while time.monotonic() - t0 < 60:
+            c.request("GET", f"/api/search?q={urllib.parse.quote(word)}&limit=1")
+            r = c.getresponse()
+            body = r.read()
+            if r.status == 200:
+                hits = json.loads(body)
+                if hits and hits[0]["id"] == name[:-3]:
+                    found = time.monotonic() - t0
+                    break
+            time.sleep(0.005)
+        c.close()
+        if found is None:
+            sys.exit(f"serve.py: /api/search never found the edit of {name}")
+        times.append(found)
+        time.sleep(0.3)
+    time.sleep(2)
+    log.seek(log_start)
+    reindex = [int(m) for m in re.findall(r"search index updated in (\d+) ms", log.read())]
+    print(f"story edit (title) → /api/search finds the new word: median "
+          f"{statistics.median(times) * 1000:.0f} ms (max {max(times) * 1000:.0f}) over "
+          f"{edits} edits; the server's re-index after the page rebuild: median "
+          f"{statistics.median(reindex) if reindex else float('nan'):.0f} ms over {len(reindex)}; "
+          f"server RSS {rss_before:.0f} MB before, {rss_mb(pid):.0f} MB after")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--incidents", type=int, default=10000)
@@ -133,9 +184,13 @@ def main():
     ap.add_argument("--edits", type=int, default=5)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--search-edits", type=int, default=5,
+                    help="story edits timed until /api/search reflects them")
     args = ap.parse_args()
-    if not 1 <= args.incidents <= 100000 or args.seconds > 300 or args.clients > 64:
-        sys.exit("serve.py: --incidents 1..100000, --seconds <= 300, --clients <= 64")
+    if (not 1 <= args.incidents <= 100000 or args.seconds > 300 or args.clients > 64
+            or not 1 <= args.search_edits <= 200):
+        sys.exit("serve.py: --incidents 1..100000, --seconds <= 300, --clients <= 64, "
+                 "--search-edits 1..200")
 
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
     work = tempfile.mkdtemp(prefix="blameless-serve-bench-", dir=base)
@@ -207,6 +262,8 @@ def main():
                   f"{statistics.median(served) * 1000:.0f} ms (max {max(served) * 1000:.0f}) "
                   f"over {args.edits} edits")
         live.stop = True
+
+        search_edit_latency(port, proc.pid, log, site, incidents, args.search_edits)
 
         # Load.
         wait(lambda: get(port, "/api/search?q=oom")[0] == 200, 600, "the search index")

@@ -117,6 +117,16 @@ pub struct Cache {
     pub render: render::RenderCache,
     /// The element ids of each content page as last rendered (see `anchors`).
     ids: std::sync::Mutex<std::collections::HashMap<String, BTreeSet<String>>>,
+    /// The site and bodies of the last run without errors, for the search index.
+    good: std::sync::Mutex<Option<(Arc<Site>, Bodies)>>,
+}
+
+impl Cache {
+    /// The site and bodies of the last run without errors, if not taken yet (for
+    /// [`index_site`], so the search index does not load and assemble again).
+    pub fn take_site(&self) -> Option<(Arc<Site>, Bodies)> {
+        lock(&self.good).take()
+    }
 }
 
 /// Rendered Markdown by content path.
@@ -183,9 +193,11 @@ pub fn run_cached(
 }
 
 /// Build the search index of the site at `root` into `dir` (which must not exist)
-/// for a long-lived process, reusing `cache`, with result URLs under
-/// `options.base_url`; the static export goes to `sink`. Nothing is built when the
-/// content has errors (see the outcome).
+/// from scratch (every story analysed and indexed; `cache` is reused only for
+/// validation and Markdown), with result URLs under `options.base_url`; the static
+/// export goes to `sink`. Nothing is built when the content has errors (see the
+/// outcome). `serve` indexes incrementally with [`index_site`]; this is the full index
+/// its results are tested against.
 pub fn index_cached(
     root: &Path,
     options: &Options,
@@ -395,6 +407,7 @@ fn run_stages(
         diags.extend(r.diagnostics.iter().cloned());
     }
     let (site, mut d) = site::assemble(config, incidents, patterns, symptoms, pages);
+    let site = Arc::new(site);
     timer.stage("assemble");
     diags.append(&mut d);
 
@@ -495,6 +508,9 @@ fn run_stages(
     }
     diags.append(&mut anchors.check());
     timer.stage("render");
+    if let Some(cache) = cache.filter(|_| !diags.iter().any(Diagnostic::is_error)) {
+        *lock(&cache.good) = Some((Arc::clone(&site), bodies.clone()));
+    }
     diagnostics::sort(&mut diags);
     Ok(Outcome {
         files: files + search_files,
@@ -518,8 +534,8 @@ fn build_search(
     timer.stage("s-docs");
     let index = search::write_index(
         dir,
+        &docs,
         &search::IndexInput {
-            docs: &docs,
             concepts: &concepts,
             vocabulary: &vocabulary,
             base_url,
@@ -528,17 +544,73 @@ fn build_search(
         },
     )?;
     timer.stage("s-index");
-    let files = search::export::export(
-        &index,
-        &search::export::ExportInput {
-            site,
-            docs: &docs,
-            concepts: &concepts,
-            vocabulary: &vocabulary,
-        },
-    )?;
+    let input = search::export::ExportInput {
+        site,
+        docs: &docs.iter().collect::<Vec<_>>(),
+        concepts: &concepts,
+        vocabulary: &vocabulary,
+    };
+    let files = search::export::export(&index, &input)?;
     timer.stage("s-export");
     Ok(files)
+}
+
+/// What [`index_site`] made.
+#[derive(Debug)]
+pub struct SiteIndex {
+    /// The static export (`search/…`).
+    pub files: Vec<output::OutputFile>,
+    /// Stories analysed again (the others were reused).
+    pub analysed: usize,
+    /// Chunks indexed again, of [`SiteIndex::chunks`].
+    pub chunks_indexed: usize,
+    /// Chunks the index is made of.
+    pub chunks: usize,
+}
+
+/// `serve`'s search index: what [`build`] indexes, for a site a good [`run_cached`] assembled
+/// (see [`Cache::take_site`]), with result URLs under its (preview) base URL, reusing
+/// from `docs` the analysed stories and the chunk indexes that did not change. The
+/// index in `dir` and the static export are those a full build of the same content
+/// makes.
+pub fn index_site(
+    site: &Site,
+    bodies: &Bodies,
+    dir: &Path,
+    docs: &mut search::cache::DocCache,
+) -> anyhow::Result<SiteIndex> {
+    let mut timer = StageTimer::from_env();
+    let concepts = search::concepts(site);
+    let update = docs.update(site, bodies, &concepts);
+    timer.stage("s-docs");
+    let (index, chunks_indexed) = search::write_analyzed_index(
+        dir,
+        docs,
+        &update.docs,
+        &search::IndexInput {
+            concepts: &concepts,
+            vocabulary: &update.vocabulary,
+            base_url: &site.config.base_url,
+            // Never checked: a server opens the index it just built.
+            stamp: "serve",
+            labels: &search::facet_labels(site),
+        },
+    )?;
+    timer.stage("s-index");
+    let input = search::export::ExportInput {
+        site,
+        docs: &update.docs.iter().map(|a| &a.doc).collect::<Vec<_>>(),
+        concepts: &concepts,
+        vocabulary: &update.vocabulary,
+    };
+    let files = search::export::export(&index, &input)?;
+    timer.stage("s-export");
+    Ok(SiteIndex {
+        files,
+        analysed: update.analysed,
+        chunks_indexed,
+        chunks: docs.chunk_count(),
+    })
 }
 
 /// Validate files in parallel; results keep file order. With a memo (and a salt

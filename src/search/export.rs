@@ -37,7 +37,7 @@ pub struct ExportInput<'a> {
     /// The site (facet labels).
     pub site: &'a Site,
     /// Documents in site order (= tantivy doc ids).
-    pub docs: &'a [SearchDoc],
+    pub docs: &'a [&'a SearchDoc],
     /// The concept table.
     pub concepts: &'a Concepts,
     /// The typo vocabulary.

@@ -95,23 +95,75 @@ pub fn register(index: &Index) {
         .register(KB_EN, TextAnalyzer::builder(KbTokenizer).build());
 }
 
-/// Build the index of `docs` in `dir` (which must be empty or missing).
+/// Build the index of `docs` in `dir` (which must be empty or missing), analysing
+/// their text fields.
 pub fn build(dir: &Path, docs: &[SearchDoc]) -> anyhow::Result<Index> {
+    build_with(
+        dir,
+        KbTokenizer,
+        docs.iter()
+            .map(|d| (d, d.fields.each_ref().map(String::as_str))),
+    )
+}
+
+/// One index in `dir` holding the documents of `parts`, in order, each part being
+/// one segment (as [`build_analyzed`] makes them): tantivy merges their postings,
+/// fieldnorms and stored fields without analysing or indexing any text again, so the
+/// result is the index [`build`] makes of all the documents in that order.
+pub fn merge(dir: &Path, parts: &[Index]) -> anyhow::Result<Index> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let directory = tantivy::directory::MmapDirectory::open(dir)
+        .with_context(|| format!("cannot open {}", dir.display()))?;
+    let index = tantivy::indexer::merge_indices(parts, directory)
+        .context("cannot merge the search index")?;
+    register(&index);
+    let expected: u64 = parts
+        .iter()
+        .map(|p| p.reader().map(|r| r.searcher().num_docs()))
+        .sum::<tantivy::Result<u64>>()?;
+    let searcher = index.reader()?.searcher();
+    anyhow::ensure!(
+        searcher.segment_readers().len() <= 1 && searcher.num_docs() == expected,
+        "search index: expected one segment of {expected} documents"
+    );
+    Ok(index)
+}
+
+/// [`build`] from documents whose text fields were analysed beforehand: each one's
+/// five [`analyzed_text`]s. The index is the one [`build`] makes of the same documents
+/// (same schema, terms, positions and fieldnorms), without analysing again.
+pub fn build_analyzed<'a>(
+    dir: &Path,
+    docs: impl Iterator<Item = (&'a SearchDoc, [&'a str; 5])>,
+) -> anyhow::Result<Index> {
+    build_with(dir, PreAnalyzed, docs)
+}
+
+/// Build the index in `dir` with `tokenizer` as `kb_en` for the text fields, which get
+/// the texts paired with each document.
+fn build_with<'a, T: Tokenizer>(
+    dir: &Path,
+    tokenizer: T,
+    docs: impl Iterator<Item = (&'a SearchDoc, [&'a str; 5])>,
+) -> anyhow::Result<Index> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let (schema, f) = schema();
     let index = Index::create_in_dir(dir, schema)
         .with_context(|| format!("cannot create the search index in {}", dir.display()))?;
-    register(&index);
+    index
+        .tokenizers()
+        .register(KB_EN, TextAnalyzer::builder(tokenizer).build());
     // One thread, documents in site order, no background merges: doc id = position.
     let budget = 1_500_000_000;
     let mut writer = index
         .writer_with_num_threads::<TantivyDocument>(1, budget)
         .context("cannot open the search index writer")?;
     writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-    for d in docs {
+    let mut n_docs = 0u64;
+    for (d, texts) in docs {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &d.id);
-        for (field, text) in f.text.iter().zip(&d.fields) {
+        for (field, text) in f.text.iter().zip(texts) {
             doc.add_text(*field, text);
         }
         for c in &d.concepts {
@@ -127,6 +179,7 @@ pub fn build(dir: &Path, docs: &[SearchDoc]) -> anyhow::Result<Index> {
             }
         }
         writer.add_document(doc)?;
+        n_docs += 1;
     }
     writer.commit().context("cannot commit the search index")?;
     let segments = index.searchable_segment_ids()?;
@@ -138,9 +191,8 @@ pub fn build(dir: &Path, docs: &[SearchDoc]) -> anyhow::Result<Index> {
     let reader = index.reader()?;
     let searcher = reader.searcher();
     anyhow::ensure!(
-        searcher.segment_readers().len() <= 1 && searcher.num_docs() == docs.len() as u64,
-        "search index: expected one segment of {} documents",
-        docs.len()
+        searcher.segment_readers().len() <= 1 && searcher.num_docs() == n_docs,
+        "search index: expected one segment of {n_docs} documents"
     );
     Ok(index)
 }
@@ -194,5 +246,109 @@ impl TokenStream for KbTokenStream {
 
     fn token_mut(&mut self) -> &mut TvToken {
         &mut self.tokens[self.next - 1]
+    }
+}
+
+/// `text` analysed ([`analysis::analyze`]) into the compact form [`build_analyzed`]
+/// reads: one line per token, `<position delta> <term>\n`. Offsets are left out
+/// (tantivy does not index them); terms hold no whitespace (they are lowercased,
+/// stemmed runs of alphanumeric characters).
+///
+/// Why not tantivy's `PreTokenizedString`: it holds a `String` per token and tantivy
+/// clones it twice per document while indexing; this form is a third of the memory
+/// of a token vector and is read without allocating.
+pub fn analyzed_text(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    let mut previous = 0;
+    for t in analysis::analyze(text) {
+        // Positions never decrease (a split identifier's whole shares its last part's).
+        let delta = t.position.saturating_sub(previous);
+        previous = t.position;
+        let _ = writeln!(out, "{delta} {}", t.text);
+    }
+    out
+}
+
+/// Reads [`analyzed_text`]'s form back into tokens (registered as `kb_en` only while
+/// [`build_analyzed`] indexes; an opened index registers [`KbTokenizer`]).
+#[derive(Clone)]
+struct PreAnalyzed;
+
+struct PreAnalyzedStream<'a> {
+    rest: &'a str,
+    token: TvToken,
+}
+
+impl Tokenizer for PreAnalyzed {
+    type TokenStream<'a> = PreAnalyzedStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PreAnalyzedStream<'a> {
+        PreAnalyzedStream {
+            rest: text,
+            token: TvToken {
+                offset_from: 0,
+                offset_to: 0,
+                position: 0,
+                text: String::new(),
+                position_length: 1,
+            },
+        }
+    }
+}
+
+impl TokenStream for PreAnalyzedStream<'_> {
+    fn advance(&mut self) -> bool {
+        let (line, rest) = self.rest.split_once('\n').unwrap_or((self.rest, ""));
+        self.rest = rest;
+        let Some((delta, term)) = line.split_once(' ') else {
+            return false;
+        };
+        let Ok(delta) = delta.parse::<usize>() else {
+            return false;
+        };
+        self.token.position += delta;
+        self.token.text.clear();
+        self.token.text.push_str(term);
+        true
+    }
+
+    fn token(&self) -> &TvToken {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut TvToken {
+        &mut self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pre-analysed form reads back as exactly the analyzer's terms and positions.
+    #[test]
+    fn analyzed_text_reads_back_as_the_analyzer_tokens() {
+        let text = "OOMKilled pods: the kubelet's DNS-lookup timed out (x509) \
+                    after 3 retries; ÉCHEC d'écriture, CrashLoopBackOff again.\n\nNext";
+        let expected: Vec<(String, usize)> = analysis::analyze(text)
+            .into_iter()
+            .map(|t| (t.text, t.position))
+            .collect();
+        assert!(
+            expected.windows(2).any(|w| w[0].1 == w[1].1),
+            "a split identifier"
+        );
+        let encoded = analyzed_text(text);
+        let mut tokenizer = PreAnalyzed;
+        let mut stream = tokenizer.token_stream(&encoded);
+        let mut got = Vec::new();
+        while stream.advance() {
+            got.push((stream.token().text.clone(), stream.token().position));
+        }
+        assert_eq!(got, expected);
+        assert!(analyzed_text("").is_empty());
+        let mut stream = tokenizer.token_stream("");
+        assert!(!stream.advance());
     }
 }

@@ -12,6 +12,8 @@
 //!   tantivy; mirrored by `static/search-core.js`);
 //! - [`index`]: schema and tokenizer adapter, building and opening the tantivy index;
 //! - [`query`]: running a query on it;
+//! - [`cache`]: analysed documents kept between runs of `serve`, so a re-index after
+//!   an edit analyses only the stories that changed;
 //! - [`export`]: the sharded static index read by the browser, written from the
 //!   tantivy index's own postings and fieldnorms so both rank alike.
 //!
@@ -21,6 +23,7 @@
 //! stale index.
 
 pub mod analysis;
+pub mod cache;
 pub mod export;
 pub mod index;
 pub mod query;
@@ -232,12 +235,7 @@ pub fn typo_vocabulary(docs: &[SearchDoc], concepts: &Concepts) -> BTreeMap<Stri
     let counts: HashMap<String, u32> = docs
         .par_iter()
         .fold(HashMap::new, |mut counts: HashMap<String, u32>, d| {
-            let words: HashSet<String> = d
-                .fields
-                .iter()
-                .flat_map(|f| analysis::surface_words(f))
-                .collect();
-            for w in words {
+            for w in document_words(d) {
                 *counts.entry(w).or_default() += 1;
             }
             counts
@@ -249,9 +247,26 @@ pub fn typo_vocabulary(docs: &[SearchDoc], concepts: &Concepts) -> BTreeMap<Stri
             }
             into
         });
-    let mut df: BTreeMap<String, u32> = counts.into_iter().collect();
-    let min = if docs.len() < 1_000 { 1 } else { 2 };
-    df.retain(|_, n| *n >= min);
+    vocabulary_of_counts(counts, docs.len(), concepts)
+}
+
+/// The distinct surface words of a document (each counts once towards its word's
+/// document frequency).
+fn document_words(d: &SearchDoc) -> HashSet<String> {
+    d.fields
+        .iter()
+        .flat_map(|f| analysis::surface_words(f))
+        .collect()
+}
+
+/// The typo vocabulary from each word's document frequency among `n_docs` documents.
+fn vocabulary_of_counts(
+    counts: impl IntoIterator<Item = (String, u32)>,
+    n_docs: usize,
+    concepts: &Concepts,
+) -> BTreeMap<String, u32> {
+    let min = if n_docs < 1_000 { 1 } else { 2 };
+    let mut df: BTreeMap<String, u32> = counts.into_iter().filter(|(_, n)| *n >= min).collect();
     for c in &concepts.concepts {
         // Concept words are chosen by the site's maintainers: always correctable to.
         for w in &c.words {
@@ -334,10 +349,8 @@ pub fn facet_labels(site: &Site) -> Labels {
     labels
 }
 
-/// Everything the index is built from.
+/// Everything the index's side files are built from.
 pub struct IndexInput<'a> {
-    /// The documents, in site order.
-    pub docs: &'a [SearchDoc],
     /// The concept table.
     pub concepts: &'a Concepts,
     /// The typo vocabulary.
@@ -350,9 +363,34 @@ pub struct IndexInput<'a> {
     pub stamp: &'a str,
 }
 
-/// Build the tantivy index and its side files into `dir` (created; must not exist).
-pub fn write_index(dir: &Path, input: &IndexInput<'_>) -> anyhow::Result<tantivy::Index> {
-    let index = index::build(&dir.join("tantivy"), input.docs)?;
+/// Build the tantivy index of `docs` (in site order) and its side files into `dir`
+/// (created; must not exist).
+pub fn write_index(
+    dir: &Path,
+    docs: &[SearchDoc],
+    input: &IndexInput<'_>,
+) -> anyhow::Result<tantivy::Index> {
+    let index = index::build(&dir.join("tantivy"), docs)?;
+    write_side_files(dir, input)?;
+    Ok(index)
+}
+
+/// [`write_index`] from documents analysed beforehand, reusing `cache`'s chunk
+/// indexes ([`cache::DocCache::index`]): the same index and side files. Also returns
+/// how many chunks were indexed again.
+pub fn write_analyzed_index(
+    dir: &Path,
+    cache: &mut cache::DocCache,
+    docs: &[std::sync::Arc<cache::Analyzed>],
+    input: &IndexInput<'_>,
+) -> anyhow::Result<(tantivy::Index, usize)> {
+    let built = cache.index(&dir.join("tantivy"), docs)?;
+    write_side_files(dir, input)?;
+    Ok(built)
+}
+
+/// The typo vocabulary files and `blameless.json` beside the tantivy index.
+fn write_side_files(dir: &Path, input: &IndexInput<'_>) -> anyhow::Result<()> {
     let vocab_dir = dir.join("vocab");
     std::fs::create_dir_all(&vocab_dir)
         .with_context(|| format!("cannot create {}", vocab_dir.display()))?;
@@ -370,8 +408,7 @@ pub fn write_index(dir: &Path, input: &IndexInput<'_>) -> anyhow::Result<tantivy
     };
     let path = dir.join("blameless.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&meta)?)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(index)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// A new index directory under the root (`.blameless/index.new-…`), removed on drop

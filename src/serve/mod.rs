@@ -6,7 +6,8 @@
 //!   │                                         pages whose inputs changed are rendered)
 //!   │                  ok ─▶ new Files generation, live reload event (changed URLs)
 //!   │              errors ─▶ last good Files kept, overlay on every page, terminal report
-//!   └─▶ index job (its own thread, after each good rebuild): tantivy index under
+//!   └─▶ index job (its own thread, after each good rebuild, on the site that rebuild
+//!       assembled; only changed stories are analysed again): tantivy index under
 //!       .blameless/serve/<pid>/ + the static export, swapped in when complete
 //! http::Server ─ Host check ─▶ site files (HTML gets the live script and overlay),
 //!                              /api/search, /__blameless/live (server-sent events)
@@ -32,6 +33,7 @@ use crate::diagnostics;
 use crate::markdown::escape_html;
 use crate::output::OutputFile;
 use crate::pipeline::{self, Cache, Options};
+use crate::search::cache::DocCache;
 use crate::search::{Request as SearchRequest, Searcher};
 
 use http::{Body, Request, Response};
@@ -381,31 +383,20 @@ impl State {
         self.live.publish(None);
     }
 
-    /// Build the search index and the static export of the current content.
-    fn reindex(&self, n: u64) -> anyhow::Result<()> {
+    /// Build the search index and the static export of the last good site into
+    /// `dir`, reusing the analysed stories in `docs`, and serve them. `Ok(false)` when
+    /// there is no new good site to index (it was taken by an earlier run).
+    fn reindex(&self, dir: &Path, docs: &mut DocCache) -> anyhow::Result<bool> {
         let start = Instant::now();
-        let dir = own_index_dir(&self.root).join(format!("index-{n}"));
-        let _ = std::fs::remove_dir_all(&dir);
+        let Some((site, bodies)) = self.cache.take_site() else {
+            return Ok(false);
+        };
+        let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(own_index_dir(&self.root))?;
-        let produced = Mutex::new(Vec::new());
-        let outcome = pipeline::index_cached(
-            &self.root,
-            &self.options,
-            &dir,
-            &|file| {
-                guard(&produced).push(file);
-                Ok(())
-            },
-            &self.cache,
-        )?;
-        if outcome.has_errors() {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Ok(());
-        }
-        let searcher = crate::search::open_dir(&dir)?;
-        let produced = produced
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let made = pipeline::index_site(&site, &bodies, dir, docs)?;
+        drop((site, bodies));
+        let produced = made.files;
+        let searcher = crate::search::open_dir(dir)?;
         {
             let _update = guard(&self.update);
             let mut files: Files = (*read(&self.files)).clone();
@@ -420,15 +411,14 @@ impl State {
             write(&self.files, Arc::new(files));
         }
         write(&self.searcher, Some(Arc::new(searcher)));
-        if n > 0 {
-            let _ =
-                std::fs::remove_dir_all(own_index_dir(&self.root).join(format!("index-{}", n - 1)));
-        }
         self.say(&format!(
-            "search index updated in {} ms\n",
-            start.elapsed().as_millis()
+            "search index updated in {} ms ({} stories analysed, {} of {} chunks indexed)\n",
+            start.elapsed().as_millis(),
+            made.analysed,
+            made.chunks_indexed,
+            made.chunks
         ));
-        Ok(())
+        Ok(true)
     }
 
     fn host_allowed(&self, host: &str) -> bool {
@@ -678,21 +668,35 @@ impl State {
 }
 
 /// The index thread: after each good rebuild (several pending ones coalesce), build
-/// the search index and export of the content as it is then.
+/// the search index and export of the site it made. Each index gets a new directory
+/// (searches may still be reading the one served); the one it replaces, or a failed
+/// one, is removed at once, so at most two exist.
 fn index_loop(state: &State, rx: &mpsc::Receiver<()>) {
+    let mut docs = DocCache::new(own_index_dir(&state.root).join("chunks"));
+    let mut served: Option<PathBuf> = None;
     let mut n = 0u64;
     while rx.recv().is_ok() {
         while rx.try_recv().is_ok() {}
         if state.stop.load(Ordering::SeqCst) {
             return;
         }
-        if let Err(e) = state.reindex(n) {
-            state.say(&format!(
-                "error: the search index could not be built: {}\n",
-                diagnostics::escape_controls(&format!("{e:#}"))
-            ));
-        }
+        let dir = own_index_dir(&state.root).join(format!("index-{n}"));
         n += 1;
+        match state.reindex(&dir, &mut docs) {
+            Ok(true) => {
+                if let Some(old) = served.replace(dir) {
+                    let _ = std::fs::remove_dir_all(old);
+                }
+            }
+            Ok(false) => {}
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                state.say(&format!(
+                    "error: the search index could not be built: {}\n",
+                    diagnostics::escape_controls(&format!("{e:#}"))
+                ));
+            }
+        }
     }
 }
 

@@ -54,6 +54,25 @@ impl SiteTest {
         SiteTest::copy_of(&fixtures_dir().join(name), true)
     }
 
+    /// A copy of this repository's own site: `site.yaml`, `content/`, `templates/` and
+    /// `static/` from the crate root.
+    pub fn repo() -> SiteTest {
+        let crate_root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tmp = tempfile::Builder::new()
+            .prefix("blameless-it-")
+            .tempdir()
+            .expect("create a temp dir");
+        let root = tmp.path().join("site");
+        for dir in ["content", "templates", "static"] {
+            if crate_root.join(dir).is_dir() {
+                copy_tree(&crate_root.join(dir), &root.join(dir), false, false);
+            }
+        }
+        fs::copy(crate_root.join("site.yaml"), root.join("site.yaml")).expect("copy site.yaml");
+        let out = tmp.path().join("public");
+        SiteTest { tmp, root, out }
+    }
+
     fn copy_of(src: &Path, reversed: bool) -> SiteTest {
         let tmp = tempfile::Builder::new()
             .prefix("blameless-it-")

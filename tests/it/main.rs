@@ -17,6 +17,7 @@
 //! | `hostile` | nothing a story contains can run script on the site |
 //! | `workflows` | the GitHub Actions workflows parse, pin actions by SHA, keep least privilege |
 //! | `serve` | `blameless serve` on 127.0.0.1: pages, live reload after an edit, the escaped error overlay, refused requests (traversal, oversize, Host, Origin), the search API, incremental rebuilds byte-identical to a full build |
+//! | `serve_search` | `serve`'s incremental search index after edits of every kind: every query of `eval/queries.yaml` answers exactly as a fresh full index does, the static export has the same bytes, and only the changed stories and chunks are redone |
 //! | `mutations` | mangled stories never panic; every diagnostic points inside the file |
 //!
 //! Set `BLAMELESS_BLESS=1` to rewrite `expected.txt` files after an intended change,
@@ -38,5 +39,6 @@ mod repo_content;
 mod search_cli;
 mod search_quality;
 mod serve;
+mod serve_search;
 mod valid_site;
 mod workflows;

@@ -18,8 +18,8 @@ use blameless::pipeline;
 use blameless::search::{Request, Searcher};
 use blameless::yaml::{self, Value};
 
-struct Labelled {
-    q: String,
+pub(crate) struct Labelled {
+    pub(crate) q: String,
     kind: String,
     expect: Vec<String>,
     /// For generic queries only: more than three right answers, of which the top 3
@@ -28,7 +28,7 @@ struct Labelled {
     known_miss: Option<String>,
 }
 
-fn queries() -> Vec<Labelled> {
+pub(crate) fn queries() -> Vec<Labelled> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/queries.yaml");
     let text = std::fs::read_to_string(&path).expect("read eval/queries.yaml");
     let index = LineIndex::new(&text);

@@ -13,10 +13,10 @@ use blameless::serve::{Serve, Settings};
 
 use crate::harness::SiteTest;
 
-const DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
 const STORY: &str = "content/incidents/2018-beta-scheduler-pileup.md";
 
-fn start(site: &SiteTest) -> Serve {
+pub(crate) fn start(site: &SiteTest) -> Serve {
     let serve = Serve::start(
         &site.root,
         &Settings {
@@ -31,10 +31,10 @@ fn start(site: &SiteTest) -> Serve {
     serve
 }
 
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     head: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 /// Send raw request bytes and read the whole answer (the request asks to close).
@@ -69,7 +69,7 @@ fn get_with(serve: &Serve, target: &str, extra: &str) -> Answer {
     raw(addr, request.as_bytes())
 }
 
-fn get(serve: &Serve, target: &str) -> Answer {
+pub(crate) fn get(serve: &Serve, target: &str) -> Answer {
     get_with(serve, target, "")
 }
 

@@ -186,6 +186,10 @@ struct Dirty {
     text: std::collections::HashSet<u64>,
     /// Incidents whose fields changed: the pages that show them.
     shown: std::collections::HashSet<u64>,
+    /// `shown`, and the incidents that name a changed pattern: their cards (and
+    /// pattern pages' resolution lists) show its title, their references in
+    /// other stories' related sections do not.
+    cards: std::collections::HashSet<u64>,
     /// Whether a changed incident's date or patterns changed, so which incidents a
     /// story's related sections hold may have changed anywhere they share a pattern.
     ranking: bool,
@@ -318,6 +322,7 @@ impl RenderCache {
             let mut dirty = Dirty {
                 text: Default::default(),
                 shown: Default::default(),
+                cards: Default::default(),
                 ranking: false,
                 patterns: (0..pattern_prints.len())
                     .filter(|&k| last_patterns.get(k) != pattern_prints.get(k))
@@ -339,7 +344,7 @@ impl RenderCache {
                     if names {
                         let id = id_hash(inc.id.as_str());
                         dirty.text.insert(id);
-                        dirty.shown.insert(id);
+                        dirty.cards.insert(id);
                     }
                 }
             }
@@ -365,6 +370,7 @@ impl RenderCache {
                 dirty.shown.insert(*id);
                 dirty.ranking = true;
             }
+            dirty.cards.extend(dirty.shown.iter().copied());
             Some(dirty)
         };
         *last_global = global;
@@ -648,12 +654,12 @@ pub fn render_with(
                 let (shown, changed, exact) = match shows {
                     Shows::Pattern(pi, list) => {
                         let changed = dirty.as_ref().filter(|d| !d.patterns.contains(pi));
-                        (list.clone(), changed.map(|d| &d.shown), false)
+                        (list.clone(), changed.map(|d| &d.cards), false)
                     }
                     Shows::Page { items, key } => {
                         let mut deps = vec![*key];
                         deps.extend(items.iter().map(|&i| id_hash_of(id_hashes, i)));
-                        if cache.still_valid(path, deps, dirty.as_ref().map(|d| &d.shown), true) {
+                        if cache.still_valid(path, deps, dirty.as_ref().map(|d| &d.cards), true) {
                             return Ok(None);
                         }
                         (Vec::new(), None, false)
@@ -661,7 +667,7 @@ pub fn render_with(
                     Shows::Everything | Shows::Nothing => {
                         let unaffected = dirty.as_ref().is_some_and(|d| {
                             d.patterns.is_empty()
-                                && (matches!(shows, Shows::Nothing) || d.shown.is_empty())
+                                && (matches!(shows, Shows::Nothing) || d.cards.is_empty())
                         });
                         if unaffected && cache.kept_as_before(path, &no_change) {
                             return Ok(None);

@@ -8,6 +8,7 @@
    and the search index.
 2. Edit latency, median of --edits runs each: the time from writing a file to
    (a) the live-reload event naming the page and (b) the page served with the change,
+   with the page open (a live stream naming it, as live.js in a browser does),
    for a story edit (its title) and a pattern edit (its title, shown on every story
    page of its chain). Then, median of --search-edits story edits, the time from
    writing a new word into a story's title to /api/search answering that word with
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -67,11 +69,15 @@ def wait(pred, timeout, what):
 class Live:
     """A live-reload stream: records (time, data) of every reload event."""
 
-    def __init__(self, port):
+    def __init__(self, port, page=None):
+        # With `page`, the stream says which page it reloads, as live.js does in a
+        # browser: the server renders the open pages first.
         self.events = []
+        self.hello = threading.Event()
         self.sock = socket.create_connection(("127.0.0.1", port))
+        query = "?page=" + urllib.parse.quote(page, safe="") if page else ""
         self.sock.sendall(
-            f"GET /__blameless/live HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+            f"GET /__blameless/live{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
         )
         self.sock.settimeout(1.0)
         self.stop = False
@@ -92,6 +98,8 @@ class Live:
             while b"\n\n" in buf:
                 msg, buf = buf.split(b"\n\n", 1)
                 text = msg.decode()
+                if "event: hello" in text:
+                    self.hello.set()
                 if "event: reload" in text:
                     data = text.split("data: ", 1)[1]
                     self.events.append((time.monotonic(), data))
@@ -106,7 +114,12 @@ class Live:
         return None
 
 
-def edit_latency(port, live, file, old, new, page, needle):
+def edit_latency(port, file, old, new, page, needle):
+    """Write → reload event for `page` and → `page` served with `needle`, with `page`
+    open (a live stream naming it, as a browser showing it has)."""
+    live = Live(port, page)
+    if not live.hello.wait(10):
+        sys.exit("serve.py: the live stream never said hello")
     with open(file) as f:
         text = f.read()
     assert old in text, f"{old!r} not in {file}"
@@ -125,6 +138,8 @@ def edit_latency(port, live, file, old, new, page, needle):
         time.sleep(0.002)
     c.close()
     event = live.wait_for(page, t0)
+    live.stop = True
+    live.sock.close()
     return (event - t0 if event else float("nan")), served
 
 
@@ -157,7 +172,7 @@ def search_edit_latency(port, pid, log, site, incidents, edits):
             r = c.getresponse()
             body = r.read()
             if r.status == 200:
-                hits = json.loads(body)
+                hits = json.loads(body)["results"]
                 if hits and hits[0]["id"] == name[:-3]:
                     found = time.monotonic() - t0
                     break
@@ -224,15 +239,13 @@ def main():
               f"search index after {t_index:.1f} s")
 
         incidents = sorted(os.listdir(os.path.join(site, "content/incidents")))
-        live = Live(port)
-        time.sleep(0.5)
 
         def retitle(path, marker, page):
             """Append `marker` to the title of the file at `path` (quoted or not)."""
             with open(path) as f:
                 title = re.search(r"^title: (.*)$", f.read(), re.M).group(1)
             new = title[:-1] + f" {marker}\"" if title.endswith('"') else f"{title} {marker}"
-            return edit_latency(port, live, path, f"title: {title}", f"title: {new}", page, marker)
+            return edit_latency(port, path, f"title: {title}", f"title: {new}", page, marker)
 
         def story_edit(i):
             name = incidents[(i * 7919) % len(incidents)]
@@ -261,7 +274,6 @@ def main():
                   f"(max {max(events) * 1000:.0f}), write → changed page served median "
                   f"{statistics.median(served) * 1000:.0f} ms (max {max(served) * 1000:.0f}) "
                   f"over {args.edits} edits")
-        live.stop = True
 
         search_edit_latency(port, proc.pid, log, site, incidents, args.search_edits)
 

@@ -94,6 +94,7 @@ pub fn run_into(root: &Path, options: &Options, sink: &Sink<'_>) -> anyhow::Resu
             render: true,
             index: None,
             cache: None,
+            first: None,
         },
     )
 }
@@ -180,6 +181,17 @@ pub fn run_cached(
     sink: &Sink<'_>,
     cache: &Cache,
 ) -> anyhow::Result<Outcome> {
+    run_cached_first(root, options, sink, cache, None)
+}
+
+/// [`run_cached`], rendering the pages `first` names before the others.
+pub fn run_cached_first(
+    root: &Path,
+    options: &Options,
+    sink: &Sink<'_>,
+    cache: &Cache,
+    first: Option<&render::First<'_>>,
+) -> anyhow::Result<Outcome> {
     run_stages(
         root,
         options,
@@ -188,6 +200,7 @@ pub fn run_cached(
             render: true,
             index: None,
             cache: Some(cache),
+            first,
         },
     )
 }
@@ -219,6 +232,7 @@ pub fn index_cached(
                 preview_urls: true,
             }),
             cache: Some(cache),
+            first: None,
         },
     )
 }
@@ -231,6 +245,8 @@ struct Work<'a> {
     index: Option<IndexJob<'a>>,
     /// Reuse and update a long-lived process's cache.
     cache: Option<&'a Cache>,
+    /// Pages to render before the others.
+    first: Option<&'a render::First<'a>>,
 }
 
 /// Where and how to build the search index.
@@ -495,6 +511,7 @@ fn run_stages(
             },
             sink,
             cache.map(|c| &c.render),
+            work.first,
         )
     };
     let (rendered, indexed) = rayon::join(render_job, index_job);
@@ -801,6 +818,7 @@ pub fn build(root: &Path, out: &Path, options: &Options) -> anyhow::Result<Outco
                 preview_urls: false,
             }),
             cache: None,
+            first: None,
         },
     )?;
     if !outcome.has_errors() {
@@ -833,6 +851,7 @@ pub fn open_search(root: &Path) -> anyhow::Result<Result<search::Searcher, Outco
                 preview_urls: false,
             }),
             cache: None,
+            first: None,
         },
     )?;
     if outcome.has_errors() {

@@ -95,7 +95,18 @@ pub fn render(
     assets: &Assets<'_>,
     sink: &Sink<'_>,
 ) -> anyhow::Result<(usize, Vec<Diagnostic>)> {
-    render_with(site, bodies, assets, sink, None)
+    render_with(site, bodies, assets, sink, None, None)
+}
+
+/// Pages to render before the others, and what to do once they are in the sink: a
+/// long-lived process shows the pages open in a browser before the rest of a large
+/// rebuild is done (as Hugo's fast render mode does). Only pages a run renders
+/// anyway are moved; what is rendered does not change.
+pub struct First<'a> {
+    /// Output paths (`patterns/dns/index.html`).
+    pub pages: &'a std::collections::BTreeSet<String>,
+    /// Called once those of them that were rendered have gone to the sink.
+    pub then: &'a (dyn Fn() + Sync),
 }
 
 /// What a long-lived process (`serve`) remembers between renders: the fingerprint
@@ -566,6 +577,7 @@ pub fn render_with(
     assets: &Assets<'_>,
     sink: &Sink<'_>,
     cache: Option<&RenderCache>,
+    first: Option<&First<'_>>,
 ) -> anyhow::Result<(usize, Vec<Diagnostic>)> {
     let mut diags = Vec::new();
     let tera = match compile(assets.theme) {
@@ -644,92 +656,102 @@ pub fn render_with(
     };
 
     // Each page goes to the sink as soon as it is rendered; only its path is kept.
-    let results: Vec<Result<String, (String, String, String)>> = work
-        .into_par_iter()
-        .enumerate()
-        .map(|(k, w)| -> anyhow::Result<_> {
-            if let (Some(cache), Some((path, shows))) = (cache, plans.get(&k)) {
-                // Lists show incidents' fields; a story page also shows its own body.
-                let no_change = std::collections::HashSet::new();
-                let (shown, changed, exact) = match shows {
-                    Shows::Pattern(pi, list) => {
-                        let changed = dirty.as_ref().filter(|d| !d.patterns.contains(pi));
-                        (list.clone(), changed.map(|d| &d.cards), false)
-                    }
-                    Shows::Page { items, key } => {
-                        let mut deps = vec![*key];
-                        deps.extend(items.iter().map(|&i| id_hash_of(id_hashes, i)));
-                        if cache.still_valid(path, deps, dirty.as_ref().map(|d| &d.cards), true) {
-                            return Ok(None);
-                        }
-                        (Vec::new(), None, false)
-                    }
-                    Shows::Everything | Shows::Nothing => {
-                        let unaffected = dirty.as_ref().is_some_and(|d| {
-                            d.patterns.is_empty()
-                                && (matches!(shows, Shows::Nothing) || d.cards.is_empty())
-                        });
-                        if unaffected && cache.kept_as_before(path, &no_change) {
-                            return Ok(None);
-                        }
-                        (Vec::new(), None, false)
-                    }
-                    Shows::Story(i) => {
-                        if let Some(dirty) = &dirty {
-                            let may_change = if dirty.ranking {
-                                story_may_change(site, *i, id_hashes, &dirty.text, &dirty_patterns)
-                            } else {
-                                // Every related section holds what it held: only
-                                // the story itself or what it shows of others.
-                                dirty.text.contains(&id_hash_of(id_hashes, *i))
-                            };
-                            let others = if dirty.ranking {
-                                &dirty.text
-                            } else {
-                                &dirty.shown
-                            };
-                            if !may_change && cache.kept_as_before(path, others) {
-                                return Ok(None);
-                            }
-                        }
-                        (story_deps(site, *i), dirty.as_ref().map(|d| &d.text), false)
-                    }
-                };
-                if !matches!(shows, Shows::Page { .. }) {
-                    let deps: Vec<u64> = shown.iter().map(|&i| id_hash_of(id_hashes, i)).collect();
-                    if cache.still_valid(path, deps, changed, exact) {
+    let page = |(k, w): (usize, Work<'_>)| -> anyhow::Result<_> {
+        if let (Some(cache), Some((path, shows))) = (cache, plans.get(&k)) {
+            // Lists show incidents' fields; a story page also shows its own body.
+            let no_change = std::collections::HashSet::new();
+            let (shown, changed, exact) = match shows {
+                Shows::Pattern(pi, list) => {
+                    let changed = dirty.as_ref().filter(|d| !d.patterns.contains(pi));
+                    (list.clone(), changed.map(|d| &d.cards), false)
+                }
+                Shows::Page { items, key } => {
+                    let mut deps = vec![*key];
+                    deps.extend(items.iter().map(|&i| id_hash_of(id_hashes, i)));
+                    if cache.still_valid(path, deps, dirty.as_ref().map(|d| &d.cards), true) {
                         return Ok(None);
                     }
+                    (Vec::new(), None, false)
                 }
-            }
-            let mut job = w();
-            if let Some(cache) = cache {
-                let (fp, context) = fingerprint(theme_fp, job.template, job.context)?;
-                job.context = context;
-                if cache.unchanged(&job.path, fp) {
+                Shows::Everything | Shows::Nothing => {
+                    let unaffected = dirty.as_ref().is_some_and(|d| {
+                        d.patterns.is_empty()
+                            && (matches!(shows, Shows::Nothing) || d.cards.is_empty())
+                    });
+                    if unaffected && cache.kept_as_before(path, &no_change) {
+                        return Ok(None);
+                    }
+                    (Vec::new(), None, false)
+                }
+                Shows::Story(i) => {
+                    if let Some(dirty) = &dirty {
+                        let may_change = if dirty.ranking {
+                            story_may_change(site, *i, id_hashes, &dirty.text, &dirty_patterns)
+                        } else {
+                            // Every related section holds what it held: only
+                            // the story itself or what it shows of others.
+                            dirty.text.contains(&id_hash_of(id_hashes, *i))
+                        };
+                        let others = if dirty.ranking {
+                            &dirty.text
+                        } else {
+                            &dirty.shown
+                        };
+                        if !may_change && cache.kept_as_before(path, others) {
+                            return Ok(None);
+                        }
+                    }
+                    (story_deps(site, *i), dirty.as_ref().map(|d| &d.text), false)
+                }
+            };
+            if !matches!(shows, Shows::Page { .. }) {
+                let deps: Vec<u64> = shown.iter().map(|&i| id_hash_of(id_hashes, i)).collect();
+                if cache.still_valid(path, deps, changed, exact) {
                     return Ok(None);
                 }
             }
-            let result = tera.render(job.template, &job.context);
-            if result.is_err() {
-                if let Some(cache) = cache {
-                    cache.forget(&job.path);
+        }
+        let mut job = w();
+        if let Some(cache) = cache {
+            let (fp, context) = fingerprint(theme_fp, job.template, job.context)?;
+            job.context = context;
+            if cache.unchanged(&job.path, fp) {
+                return Ok(None);
+            }
+        }
+        let result = tera.render(job.template, &job.context);
+        if result.is_err() {
+            if let Some(cache) = cache {
+                cache.forget(&job.path);
+            }
+        }
+        Ok(Some((job.path, job.template, job.source, result)))
+    };
+    let render_all = |work: Vec<(usize, Work<'_>)>| -> anyhow::Result<Vec<_>> {
+        work.into_par_iter()
+            .map(page)
+            .filter_map(Result::transpose)
+            .map(|job| match job? {
+                (path, _, _, Ok(html)) => sink(OutputFile {
+                    path: path.clone(),
+                    bytes: html.into_bytes(),
+                })
+                .map(|()| Ok(path)),
+                (_, template, source, Err(e)) => {
+                    Ok(Err((template.to_string(), source, error_chain(&e))))
                 }
-            }
-            Ok(Some((job.path, job.template, job.source, result)))
-        })
-        .filter_map(Result::transpose)
-        .map(|job| match job? {
-            (path, _, _, Ok(html)) => sink(OutputFile {
-                path: path.clone(),
-                bytes: html.into_bytes(),
             })
-            .map(|()| Ok(path)),
-            (_, template, source, Err(e)) => {
-                Ok(Err((template.to_string(), source, error_chain(&e))))
-            }
-        })
-        .collect::<anyhow::Result<_>>()?;
+            .collect::<anyhow::Result<Vec<Result<String, (String, String, String)>>>>()
+    };
+    // The pages asked for first (those open in a browser), then the rest.
+    let (early, late): (Vec<_>, Vec<_>) = work.into_iter().enumerate().partition(|(k, _)| {
+        first.is_some_and(|f| plans.get(k).is_some_and(|(path, _)| f.pages.contains(path)))
+    });
+    let mut results = render_all(early)?;
+    if let Some(first) = first {
+        (first.then)();
+    }
+    results.append(&mut render_all(late)?);
 
     let mut files: Vec<String> = Vec::with_capacity(results.len() + 1);
     let mut failed_templates: BTreeMap<String, (String, String, usize)> = BTreeMap::new();

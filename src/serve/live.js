@@ -54,7 +54,8 @@
     location.reload();
   }
 
-  var events = new EventSource("/__blameless/live");
+  // The server renders the pages open in a browser first after a change.
+  var events = new EventSource("/__blameless/live?page=" + encodeURIComponent(location.pathname));
   events.addEventListener("hello", function (e) {
     // A change published between this page's load and the stream's (re)connection.
     if (loaded !== null && e.data !== loaded) reload();

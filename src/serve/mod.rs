@@ -93,6 +93,9 @@ struct State {
     live: Live,
     /// The last diagnostics report printed after a good build.
     last_report: Mutex<String>,
+    /// Output paths of the pages open in a browser (their live-reload streams
+    /// say which), with how many streams each.
+    open: Mutex<BTreeMap<String, usize>>,
     stop: AtomicBool,
 }
 
@@ -137,6 +140,7 @@ impl Serve {
             cache: Cache::default(),
             live: Live::default(),
             last_report: Mutex::new(String::new()),
+            open: Mutex::new(BTreeMap::new()),
             stop: AtomicBool::new(false),
         });
         let server = http::Server::start(
@@ -321,7 +325,19 @@ impl State {
     fn run(&self) -> (anyhow::Result<pipeline::Outcome>, Vec<OutputFile>) {
         let snapshot = self.cache.render.snapshot();
         let produced = Mutex::new(Vec::new());
-        let result = pipeline::run_cached(
+        // The pages open in a browser are rendered first and shown at once; a large
+        // rebuild (a pattern's title is on thousands of pages) finishes after.
+        let open: std::collections::BTreeSet<String> = guard(&self.open).keys().cloned().collect();
+        let show_open = || {
+            if self.built.load(Ordering::SeqCst) {
+                self.show_early(&guard(&produced));
+            }
+        };
+        let first = crate::render::First {
+            pages: &open,
+            then: &show_open,
+        };
+        let result = pipeline::run_cached_first(
             &self.root,
             &self.options,
             &|file| {
@@ -329,6 +345,7 @@ impl State {
                 Ok(())
             },
             &self.cache,
+            Some(&first),
         );
         let good = matches!(&result, Ok(o) if !o.has_errors());
         if !good {
@@ -376,6 +393,27 @@ impl State {
         changed.sort();
         write(&self.files, Arc::new(files));
         changed
+    }
+
+    /// Serve the pages a rebuild has produced so far on top of the current site and
+    /// reload the open ones among them that changed; the rebuild's own swap follows.
+    fn show_early(&self, produced: &[OutputFile]) {
+        let _update = guard(&self.update);
+        let old = read(&self.files);
+        let changed: Vec<&OutputFile> = produced
+            .iter()
+            .filter(|f| old.get(&f.path).is_none_or(|b| **b != f.bytes[..]))
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        let mut files = (*old).clone();
+        for f in &changed {
+            files.insert(f.path.clone(), Arc::from(&f.bytes[..]));
+        }
+        write(&self.files, Arc::new(files));
+        let paths: Vec<String> = changed.iter().map(|f| f.path.clone()).collect();
+        self.live.publish(changed_urls(&paths));
     }
 
     fn show_overlay(&self, html: &str) {
@@ -590,8 +628,14 @@ impl State {
         }
     }
 
-    fn live_stream(self: &Arc<Self>) -> Response {
+    fn live_stream(self: &Arc<Self>, req: &Request) -> Response {
         let state = Arc::clone(self);
+        // `?page=/incidents/x/`: the page this stream reloads, rendered first.
+        let page = http::parse_query(&req.query)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| output_path(&v));
         Response {
             status: 200,
             headers: vec![
@@ -599,6 +643,7 @@ impl State {
                 ("Cache-Control", "no-store".to_string()),
             ],
             body: Body::Stream(Box::new(move |w| {
+                let _open = page.map(|p| OpenPage::new(&state, p));
                 let mut seen = state.live.generation();
                 let hello = format!("retry: 1000\nevent: hello\ndata: {seen}\n\n");
                 if w.write_all(hello.as_bytes()).is_err() {
@@ -622,6 +667,45 @@ impl State {
             })),
         }
     }
+}
+
+/// A page open in a browser for as long as its live-reload stream lasts.
+struct OpenPage<'a> {
+    state: &'a State,
+    path: String,
+}
+
+impl<'a> OpenPage<'a> {
+    fn new(state: &'a State, path: String) -> Self {
+        *guard(&state.open).entry(path.clone()).or_default() += 1;
+        OpenPage { state, path }
+    }
+}
+
+impl Drop for OpenPage<'_> {
+    fn drop(&mut self) {
+        let mut open = guard(&self.state.open);
+        if let Some(n) = open.get_mut(&self.path) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.path);
+            }
+        }
+    }
+}
+
+/// The output file of a page's URL path (`/incidents/x/` → `incidents/x/index.html`),
+/// if it names one (an absolute path without `..`).
+fn output_path(url_path: &str) -> Option<String> {
+    let rel = url_path.strip_prefix('/')?;
+    if rel.split('/').any(|seg| seg == ".." || seg == ".") || rel.len() > 1024 {
+        return None;
+    }
+    Some(if rel.is_empty() || rel.ends_with('/') {
+        format!("{rel}index.html")
+    } else {
+        rel.to_string()
+    })
 }
 
 /// The HTTP face of the state (the live stream's thread needs an owned handle).
@@ -652,7 +736,7 @@ impl State {
                     if !self.origin_allowed(req) {
                         return Response::text(403, "cross-origin requests are not served");
                     }
-                    me.live_stream()
+                    me.live_stream(req)
                 }
                 "live.js" => {
                     Response::bytes(200, "text/javascript; charset=utf-8", LIVE_JS.as_bytes())
@@ -872,6 +956,18 @@ mod tests {
         assert!(out.contains("<body class=\"x\"><div id=\"blameless-overlay\""));
         let out = String::from_utf8(inject(page, 7, None)).expect("UTF-8");
         assert!(!out.contains("blameless-overlay"));
+    }
+
+    #[test]
+    fn open_pages_name_output_files() {
+        assert_eq!(output_path("/").as_deref(), Some("index.html"));
+        assert_eq!(
+            output_path("/incidents/a/").as_deref(),
+            Some("incidents/a/index.html")
+        );
+        assert_eq!(output_path("/404.html").as_deref(), Some("404.html"));
+        assert_eq!(output_path("/a/../b/"), None);
+        assert_eq!(output_path("incidents/a/"), None);
     }
 
     #[test]

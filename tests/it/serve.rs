@@ -591,3 +591,75 @@ fn incremental_rebuilds_leave_the_bytes_of_a_full_build() {
     assert_matches_full_build(&site, &serve, "title of a pattern no story names");
     serve.stop();
 }
+
+/// Every file a cached run renders, in the order the sink got them.
+fn rendered(
+    site: &SiteTest,
+    cache: &pipeline::Cache,
+    first: Option<&blameless::render::First<'_>>,
+    log: &std::sync::Mutex<Vec<String>>,
+) -> BTreeMap<String, Vec<u8>> {
+    let files = std::sync::Mutex::new(BTreeMap::new());
+    let outcome = pipeline::run_cached_first(
+        &site.root,
+        &Options::default(),
+        &|file| {
+            log.lock().expect("log").push(file.path.clone());
+            files.lock().expect("files").insert(file.path, file.bytes);
+            Ok(())
+        },
+        cache,
+        first,
+    )
+    .expect("a run");
+    assert!(!outcome.has_errors(), "{:?}", outcome.diagnostics);
+    files.into_inner().expect("files")
+}
+
+#[test]
+fn pages_open_in_a_browser_are_rendered_first_and_nothing_else_changes() {
+    let mut site = SiteTest::fixture("valid");
+    let (plain, early) = (pipeline::Cache::default(), pipeline::Cache::default());
+    let log = std::sync::Mutex::new(Vec::new());
+    rendered(&site, &plain, None, &log);
+    rendered(&site, &early, None, &log);
+    // A pattern's title is on its pages and on every story of its chain.
+    site.replace(
+        "content/patterns/cpu-limit-throttling.md",
+        "title: CPU limit throttling",
+        "title: CPU quota throttling",
+    );
+    let open: std::collections::BTreeSet<String> = [
+        "patterns/cpu-limit-throttling/index.html",
+        "incidents/2019-alpha-cpu-throttling-cascade/index.html",
+        "about/index.html", // open, but unchanged: not rendered at all
+    ]
+    .map(String::from)
+    .into();
+    let before_then = std::sync::Mutex::new(None);
+    let log = std::sync::Mutex::new(Vec::new());
+    let then = || *before_then.lock().expect("mark") = Some(log.lock().expect("log").clone());
+    let first = blameless::render::First {
+        pages: &open,
+        then: &then,
+    };
+    let with_first = rendered(&site, &early, Some(&first), &log);
+    let without = rendered(&site, &plain, None, &std::sync::Mutex::new(Vec::new()));
+    assert_eq!(with_first, without, "the same files, the same bytes");
+    let mut early_files = before_then
+        .into_inner()
+        .expect("mark")
+        .expect("then was called");
+    early_files.sort();
+    assert_eq!(
+        early_files,
+        [
+            "incidents/2019-alpha-cpu-throttling-cascade/index.html",
+            "patterns/cpu-limit-throttling/index.html",
+        ]
+    );
+    assert!(
+        log.into_inner().expect("log").len() > 2 + 5,
+        "the rest came after"
+    );
+}

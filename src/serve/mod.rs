@@ -756,6 +756,13 @@ impl State {
 /// (searches may still be reading the one served); the one it replaces, or a failed
 /// one, is removed at once, so at most two exist.
 fn index_loop(state: &State, rx: &mpsc::Receiver<()>) {
+    // Its own pool: on rayon's global pool a long re-index (every story after a
+    // pattern or symptom edit) would hold every worker, and the next page rebuild,
+    // which the browser waits for, would queue behind it for seconds. With two
+    // pools the OS shares the cores between them.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .thread_name(|_| "blameless-index".into())
+        .build();
     let mut docs = DocCache::new(own_index_dir(&state.root).join("chunks"));
     let mut served: Option<PathBuf> = None;
     let mut n = 0u64;
@@ -766,7 +773,11 @@ fn index_loop(state: &State, rx: &mpsc::Receiver<()>) {
         }
         let dir = own_index_dir(&state.root).join(format!("index-{n}"));
         n += 1;
-        match state.reindex(&dir, &mut docs) {
+        let result = match &pool {
+            Ok(pool) => pool.install(|| state.reindex(&dir, &mut docs)),
+            Err(_) => state.reindex(&dir, &mut docs),
+        };
+        match result {
             Ok(true) => {
                 if let Some(old) = served.replace(dir) {
                     let _ = std::fs::remove_dir_all(old);

@@ -263,12 +263,22 @@ def main():
             path = os.path.join(pdir, m.group(1) + ".md")
             return retitle(path, f"Renamed{i}x", f"/incidents/{name[:-3]}/")
 
+        def rebuilds():
+            """How many rebuilds the server has finished (its `rebuilt (...)` lines)."""
+            log.flush()
+            with open(log.name) as f:
+                return f.read().count("rebuilt (")
+
         for label, edit in [("story edit (title)", story_edit), ("pattern edit (title)", pattern_edit)]:
             events, served = [], []
             for i in range(args.edits):
+                done = rebuilds()
                 e, s = edit(i)
                 events.append(e)
                 served.append(s)
+                # The open page is shown before a large rebuild ends; let it end, so
+                # that each edit is timed on its own, not queued behind the last.
+                wait(lambda: rebuilds() > done, 120, "the rebuild to finish")
                 time.sleep(0.3)
             print(f"{label}: write → reload event median {statistics.median(events) * 1000:.0f} ms "
                   f"(max {max(events) * 1000:.0f}), write → changed page served median "

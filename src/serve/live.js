@@ -54,11 +54,14 @@
     location.reload();
   }
 
-  // The server renders the pages open in a browser first after a change.
-  var events = new EventSource("/__blameless/live?page=" + encodeURIComponent(location.pathname));
+  // The server renders the pages open in a browser first after a change, and says
+  // on (re)connection whether this page changed since the generation it was served
+  // in (a change published in between); other pages' changes do not count.
+  var query = "?page=" + encodeURIComponent(location.pathname);
+  if (loaded !== null) query += "&g=" + encodeURIComponent(loaded);
+  var events = new EventSource("/__blameless/live" + query);
   events.addEventListener("hello", function (e) {
-    // A change published between this page's load and the stream's (re)connection.
-    if (loaded !== null && e.data !== loaded) reload();
+    if (e.data === "stale") reload();
   });
   events.addEventListener("reload", function (e) {
     loaded = null;

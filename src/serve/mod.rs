@@ -630,12 +630,18 @@ impl State {
 
     fn live_stream(self: &Arc<Self>, req: &Request) -> Response {
         let state = Arc::clone(self);
-        // `?page=/incidents/x/`: the page this stream reloads, rendered first.
-        let page = http::parse_query(&req.query)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|(k, _)| k == "page")
-            .and_then(|(_, v)| output_path(&v));
+        // `?page=/incidents/x/&g=7`: the page this stream reloads (rendered first
+        // after a change) and the generation it was served in.
+        let params = http::parse_query(&req.query).unwrap_or_default();
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let url = param("page");
+        let page = url.as_deref().and_then(output_path);
+        let loaded = param("g").and_then(|g| g.parse::<u64>().ok());
         Response {
             status: 200,
             headers: vec![
@@ -645,7 +651,15 @@ impl State {
             body: Body::Stream(Box::new(move |w| {
                 let _open = page.map(|p| OpenPage::new(&state, p));
                 let mut seen = state.live.generation();
-                let hello = format!("retry: 1000\nevent: hello\ndata: {seen}\n\n");
+                // Whether the page changed between its load and this (re)connection.
+                let stale = match (&url, loaded) {
+                    (Some(url), Some(g)) => state.live.changed_since(url, g),
+                    _ => false,
+                };
+                let hello = format!(
+                    "retry: 1000\nevent: hello\ndata: {}\n\n",
+                    if stale { "stale" } else { "current" }
+                );
                 if w.write_all(hello.as_bytes()).is_err() {
                     return;
                 }
@@ -802,6 +816,9 @@ struct Live {
     state: Mutex<(u64, Option<Vec<String>>)>,
     cond: Condvar,
     generation: AtomicU64,
+    /// The last generation that reloaded every page, and the last that changed
+    /// each URL path.
+    changed_at: Mutex<(u64, std::collections::HashMap<String, u64>)>,
 }
 
 impl Live {
@@ -814,9 +831,26 @@ impl Live {
     fn publish(&self, changed: Option<Vec<String>>) {
         let mut st = guard(&self.state);
         st.0 += 1;
+        {
+            let mut at = guard(&self.changed_at);
+            match &changed {
+                Some(urls) => {
+                    for url in urls {
+                        at.1.insert(url.clone(), st.0);
+                    }
+                }
+                None => at.0 = st.0,
+            }
+        }
         st.1 = changed;
         self.generation.store(st.0, Ordering::SeqCst);
         self.cond.notify_all();
+    }
+
+    /// Whether the page at `url` changed after generation `loaded`.
+    fn changed_since(&self, url: &str, loaded: u64) -> bool {
+        let at = guard(&self.changed_at);
+        at.0 > loaded || at.1.get(url).is_some_and(|&g| g > loaded)
     }
 
     fn wake(&self) {
@@ -967,6 +1001,20 @@ mod tests {
         assert!(out.contains("<body class=\"x\"><div id=\"blameless-overlay\""));
         let out = String::from_utf8(inject(page, 7, None)).expect("UTF-8");
         assert!(!out.contains("blameless-overlay"));
+    }
+
+    #[test]
+    fn a_page_is_stale_only_if_it_changed_after_it_was_served() {
+        let live = Live::default();
+        live.publish(Some(vec!["/a/".into()])); // generation 1
+        live.publish(Some(vec!["/b/".into()])); // 2: a page loaded at 1 must not reload for it
+        assert!(live.changed_since("/a/", 0));
+        assert!(!live.changed_since("/a/", 1));
+        assert!(live.changed_since("/b/", 1));
+        assert!(!live.changed_since("/c/", 0));
+        live.publish(None); // 3: every page
+        assert!(live.changed_since("/c/", 2));
+        assert!(!live.changed_since("/c/", 3));
     }
 
     #[test]

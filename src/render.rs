@@ -240,6 +240,11 @@ fn id_hash_of(hashes: &[u64], i: usize) -> u64 {
     hashes.get(i).copied().unwrap_or_default()
 }
 
+/// The id hashes of the incidents `list` names (indexes in site order).
+fn ids_of(hashes: &[u64], list: &[usize]) -> Vec<u64> {
+    list.iter().map(|&i| id_hash_of(hashes, i)).collect()
+}
+
 fn debug_hash(h: &mut std::collections::hash_map::DefaultHasher, value: &impl std::fmt::Debug) {
     use std::hash::Hasher as _;
     h.write(format!("{value:?}").as_bytes());
@@ -658,20 +663,18 @@ pub fn render_with(
     // Each page goes to the sink as soon as it is rendered; only its path is kept.
     let page = |(k, w): (usize, Work<'_>)| -> anyhow::Result<_> {
         if let (Some(cache), Some((path, shows))) = (cache, plans.get(&k)) {
-            // Lists show incidents' fields; a story page also shows its own body.
+            // What the page shows, as id hashes, and which changes count for it:
+            // lists show incidents' fields, a story page also its own body.
             let no_change = std::collections::HashSet::new();
-            let (shown, changed, exact) = match shows {
+            let (deps, changed, exact) = match shows {
                 Shows::Pattern(pi, list) => {
                     let changed = dirty.as_ref().filter(|d| !d.patterns.contains(pi));
-                    (list.clone(), changed.map(|d| &d.cards), false)
+                    (ids_of(id_hashes, list), changed.map(|d| &d.cards), false)
                 }
                 Shows::Page { items, key } => {
                     let mut deps = vec![*key];
-                    deps.extend(items.iter().map(|&i| id_hash_of(id_hashes, i)));
-                    if cache.still_valid(path, deps, dirty.as_ref().map(|d| &d.cards), true) {
-                        return Ok(None);
-                    }
-                    (Vec::new(), None, false)
+                    deps.extend(ids_of(id_hashes, items));
+                    (deps, dirty.as_ref().map(|d| &d.cards), true)
                 }
                 Shows::Everything | Shows::Nothing => {
                     let unaffected = dirty.as_ref().is_some_and(|d| {
@@ -701,14 +704,12 @@ pub fn render_with(
                             return Ok(None);
                         }
                     }
-                    (story_deps(site, *i), dirty.as_ref().map(|d| &d.text), false)
+                    let deps = ids_of(id_hashes, &story_deps(site, *i));
+                    (deps, dirty.as_ref().map(|d| &d.text), false)
                 }
             };
-            if !matches!(shows, Shows::Page { .. }) {
-                let deps: Vec<u64> = shown.iter().map(|&i| id_hash_of(id_hashes, i)).collect();
-                if cache.still_valid(path, deps, changed, exact) {
-                    return Ok(None);
-                }
+            if cache.still_valid(path, deps, changed, exact) {
+                return Ok(None);
             }
         }
         let mut job = w();

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -22,6 +23,8 @@ use crate::theme::{Origin, Theme};
 use crate::views::*;
 
 /// Rendered Markdown bodies, aligned with the site's vectors.
+///
+/// Shared (`Arc`), so a long-lived process's cache hands the same body to every run.
 #[derive(Debug, Clone, Default)]
 pub struct Bodies {
     /// One per [`Site::incidents`].
@@ -31,9 +34,6 @@ pub struct Bodies {
     /// One per [`Site::pages`].
     pub pages: Vec<Arc<RenderedMarkdown>>,
 }
-
-/// Shared, so a long-lived process's cache hands the same body to every run.
-use std::sync::Arc;
 
 /// Everything `render` needs beyond the site.
 pub struct Assets<'a> {
